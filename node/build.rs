@@ -1,0 +1,7 @@
+//! Embeds git commit and build information into the node's `--version` output.
+use substrate_build_script_utils::{generate_cargo_keys, rerun_if_git_head_changed};
+
+fn main() {
+    generate_cargo_keys();
+    rerun_if_git_head_changed();
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Command 2 of the README: set up what is missing, build, and run every test.
+#
+#   scripts/test.sh
+#
+# Builds the whole workspace in the dev profile (the runtime's wasm is built by its build
+# script, in release) and runs `cargo test --workspace`: pallet unit and property tests, the
+# runtime's tests, and the node's integration tests, which start a real `tessera-node`.
+# The cargo target dir is persistent and outside the clone ($CARGO_TARGET_DIR, default
+# ~/.cache/tessera-target) so later runs are incremental.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/setup.sh"
+# shellcheck source=env.sh
+. "$here/env.sh"
+cd "$TESSERA_ROOT"
+
+start=$(date +%s)
+echo "[test] cargo build --workspace --tests (target dir: $CARGO_TARGET_DIR)"
+cargo build --locked --workspace --tests
+echo "[test] built in $(( $(date +%s) - start )) s"
+
+echo "[test] cargo test --workspace"
+cargo test --locked --workspace -- --test-threads 2
+echo "[test] all tests passed in $(( $(date +%s) - start )) s"
