@@ -1,16 +1,17 @@
 //! frame-system: block weight and length limits, account data, the runtime version.
 
 use frame_support::{
-    derive_impl, parameter_types,
+    derive_impl, dispatch::DispatchClass, parameter_types,
     weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
+// `derive_impl` fills in the outer enums and `PalletInfo` by name: they must be in scope.
 use crate::{
-    AccountId, Balance, Block, BlockNumber, Hash, Nonce, Runtime, BLOCK_HASH_COUNT, SS58_PREFIX,
-    VERSION,
+    AccountId, Balance, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime, RuntimeCall,
+    RuntimeEvent, RuntimeOrigin, RuntimeTask, BLOCK_HASH_COUNT, SS58_PREFIX, VERSION,
 };
 
 /// Share of a block that normal (non-operational) transactions may fill.
@@ -28,9 +29,13 @@ parameter_types! {
         Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
         NORMAL_DISPATCH_RATIO,
     );
-    #[allow(deprecated)]
-    pub RuntimeBlockLength: BlockLength =
-        BlockLength::max_with_normal_ratio(MAX_BLOCK_LENGTH, NORMAL_DISPATCH_RATIO);
+    /// Operational and mandatory extrinsics may fill the whole block; normal ones 75 %.
+    pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+        .max_length(MAX_BLOCK_LENGTH)
+        .modify_max_length_for_class(DispatchClass::Normal, |m| {
+            *m = NORMAL_DISPATCH_RATIO * *m
+        })
+        .build();
     pub const SS58Prefix: u16 = SS58_PREFIX;
 }
 

@@ -1,0 +1,130 @@
+//! Receipts and commitments.
+//!
+//! Running a program on an input yields a [`Receipt`]: how it ended, how much fuel it used and
+//! the hash of its output. Replicas first commit to `commitment(job, provider, receipt, salt)`
+//! and only later reveal the receipt and salt, so no replica can copy another's answer: the
+//! provider's account is inside the hash, and the salt hides the receipt until the reveal.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_crypto_hashing::blake2_256;
+
+use crate::{Fuel, JobId};
+
+/// Domain separator of commitments (versioned: a new scheme gets a new tag).
+pub const COMMITMENT_DOMAIN: &[u8; 21] = b"tessera/commitment/v1";
+
+/// How an execution ended. Every variant is a valid, checkable result, paid for its fuel.
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+pub enum ExitStatus {
+    /// The entry point returned normally.
+    Ok,
+    /// The program called the host's `abort` with this code.
+    Aborted(u32),
+    /// The program trapped (unreachable, division by zero, out-of-bounds access, …).
+    Trapped,
+    /// The program used its whole fuel limit.
+    OutOfFuel,
+}
+
+/// The checkable outcome of running a program on an input with a fuel limit.
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+pub struct Receipt {
+    /// How the execution ended.
+    pub status: ExitStatus,
+    /// Fuel used, at most the job's fuel limit.
+    pub fuel_used: Fuel,
+    /// blake2-256 of everything the program wrote as output (also when it trapped).
+    pub output_hash: H256,
+}
+
+impl Receipt {
+    /// The receipt of an execution that wrote `output`.
+    pub fn new(status: ExitStatus, fuel_used: Fuel, output: &[u8]) -> Self {
+        Receipt { status, fuel_used, output_hash: H256(blake2_256(output)) }
+    }
+
+    /// A compact id of the receipt, used to tally votes and compare replicas.
+    pub fn digest(&self) -> H256 {
+        H256(self.using_encoded(blake2_256))
+    }
+}
+
+/// The commitment a replica submits before revealing: blake2-256 over the SCALE encoding of
+/// `(COMMITMENT_DOMAIN, job, provider, receipt, salt)`.
+pub fn commitment<AccountId: Encode>(
+    job: JobId,
+    provider: &AccountId,
+    receipt: &Receipt,
+    salt: &[u8; 32],
+) -> H256 {
+    H256((COMMITMENT_DOMAIN, job, provider, receipt, salt).using_encoded(blake2_256))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn receipt(status: u8, fuel: u64, out: &[u8]) -> Receipt {
+        let status = match status % 4 {
+            0 => ExitStatus::Ok,
+            1 => ExitStatus::Aborted(u32::from(status)),
+            2 => ExitStatus::Trapped,
+            _ => ExitStatus::OutOfFuel,
+        };
+        Receipt::new(status, fuel, out)
+    }
+
+    #[test]
+    fn known_vector() {
+        // Pins the encoding: a change here breaks every deployed worker.
+        let r = Receipt::new(ExitStatus::Ok, 42, b"hello");
+        let c = commitment(7u64, &[1u8; 32], &r, &[9u8; 32]);
+        let again = commitment(7u64, &[1u8; 32], &Receipt::new(ExitStatus::Ok, 42, b"hello"), &[9u8; 32]);
+        assert_eq!(c, again);
+        assert_eq!(r.output_hash, H256(blake2_256(b"hello")));
+        assert_eq!(
+            r.encode().len(),
+            1 + 8 + 32,
+            "receipt encodes as status byte, u64 fuel, 32-byte hash"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn commitment_binds_every_field(
+            job in any::<u64>(), other_job in any::<u64>(),
+            who in any::<[u8; 32]>(), other_who in any::<[u8; 32]>(),
+            st in any::<u8>(), fuel in any::<u64>(), out in proptest::collection::vec(any::<u8>(), 0..64),
+            fuel2 in any::<u64>(), out2 in proptest::collection::vec(any::<u8>(), 0..64),
+            salt in any::<[u8; 32]>(), salt2 in any::<[u8; 32]>(),
+        ) {
+            let r = receipt(st, fuel, &out);
+            let c = commitment(job, &who, &r, &salt);
+            prop_assert_eq!(c, commitment(job, &who, &r, &salt));
+            if job != other_job { prop_assert_ne!(c, commitment(other_job, &who, &r, &salt)); }
+            if who != other_who { prop_assert_ne!(c, commitment(job, &other_who, &r, &salt)); }
+            if salt != salt2 { prop_assert_ne!(c, commitment(job, &who, &r, &salt2)); }
+            let r2 = receipt(st, fuel2, &out2);
+            if r2 != r { prop_assert_ne!(c, commitment(job, &who, &r2, &salt)); }
+        }
+
+        #[test]
+        fn receipts_roundtrip(st in any::<u8>(), fuel in any::<u64>(), out in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let r = receipt(st, fuel, &out);
+            prop_assert_eq!(Receipt::decode(&mut &r.encode()[..]).unwrap(), r);
+            prop_assert_eq!(r.encode().len(), r.encoded_size());
+            prop_assert!(r.encoded_size() <= Receipt::max_encoded_len());
+        }
+    }
+}
