@@ -5,7 +5,8 @@
 #
 # Builds the whole workspace in the dev profile (the runtime's wasm is built by its build
 # script, in release) and runs `cargo test --workspace`: pallet unit and property tests, the
-# runtime's tests, and the node's integration tests, which start a real `tessera-node`.
+# runtime's tests, and the node's integration tests, which start a real `tessera-node`; then
+# the pallets' benchmark test suites.
 # The cargo target dir is persistent and outside the clone ($CARGO_TARGET_DIR, default
 # ~/.cache/tessera-target) so later runs are incremental.
 set -euo pipefail
@@ -22,4 +23,11 @@ echo "[test] built in $(( $(date +%s) - start )) s"
 
 echo "[test] cargo test --workspace"
 cargo test --locked --workspace -- --test-threads 2
+
+# The pallets' benchmark test suites (impl_benchmark_test_suite!) run each benchmark once
+# against the pallet's mock runtime. They need the runtime-benchmarks feature, which the
+# everyday build leaves off, so they are a second, pallet-only step.
+bench_pallets=(pallet-providers)
+echo "[test] benchmark test suites: ${bench_pallets[*]}"
+cargo test --locked --features runtime-benchmarks $(printf -- '-p %s ' "${bench_pallets[@]}") -- --test-threads 2
 echo "[test] all tests passed in $(( $(date +%s) - start )) s"

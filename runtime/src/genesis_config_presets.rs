@@ -11,7 +11,10 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+    configs::market::TreasuryAccount, AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig,
+    UNIT,
+};
 
 /// A single-validator development chain: Alice authors and finalizes.
 pub const DEV_RUNTIME_PRESET: &str = sp_genesis_builder::DEV_RUNTIME_PRESET;
@@ -48,9 +51,13 @@ fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, Gra
     (aura.public().into(), grandpa.public().into())
 }
 
-/// Every well-known development account (Alice … Ferdie and their `//stash` accounts).
+/// Every well-known development account (Alice … Ferdie and their `//stash` accounts), and
+/// the treasury, which must exist to receive fees and slashes of any size.
 fn dev_accounts() -> Vec<AccountId> {
-    Sr25519Keyring::iter().map(|k| k.to_account_id()).collect()
+    Sr25519Keyring::iter()
+        .map(|k| k.to_account_id())
+        .chain(core::iter::once(TreasuryAccount::get()))
+        .collect()
 }
 
 fn development_config_genesis() -> Value {

@@ -201,4 +201,8 @@ mod runtime {
 
     #[runtime::pallet_index(7)]
     pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
+
+    // Tessera's marketplace pallets.
+    #[runtime::pallet_index(20)]
+    pub type Providers = pallet_providers;
 }

@@ -4,8 +4,10 @@
 //! - [`consensus`]: timestamp, Aura, GRANDPA.
 //! - [`monetary`]: balances (holds and freezes), transaction payment.
 //! - [`governance`]: sudo and the randomness source.
+//! - [`market`]: the marketplace pallets (providers) and the treasury account.
 
 pub mod consensus;
 pub mod governance;
+pub mod market;
 pub mod monetary;
 pub mod system;

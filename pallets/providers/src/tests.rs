@@ -1,0 +1,381 @@
+//! Tests of the providers pallet: every call's happy path and errors, slashing, liveness,
+//! reputation and the registry trait the market uses.
+
+use frame_support::{
+    assert_noop, assert_ok,
+    traits::fungible::{Inspect, InspectHold},
+};
+use sp_runtime::{DispatchError, Perbill, Permill};
+use tessera_primitives::reputation::Outcome;
+use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
+
+use crate::{mock::*, Error, Event, HoldReason, ProviderAt, ProviderOf, Profile, SlashesDue};
+
+fn profile(capacity: u32, price: Balance) -> Profile<Test> {
+    Profile {
+        capacity,
+        price_per_fuel: price,
+        region: b"eu-west".to_vec().try_into().unwrap(),
+        labels: vec![b"cpu".to_vec().try_into().unwrap()].try_into().unwrap(),
+    }
+}
+
+fn register(who: AccountId, stake: Balance) {
+    assert_ok!(Providers::register(RuntimeOrigin::signed(who), stake, profile(2, 10)));
+}
+
+fn held(who: AccountId) -> Balance {
+    Balances::balance_on_hold(&RuntimeHoldReason::Providers(HoldReason::Stake), &who)
+}
+
+fn req(max_price: Balance) -> Requirements<Balance> {
+    Requirements { min_reputation: Permill::zero(), max_price_per_fuel: max_price }
+}
+
+fn last_event() -> Event<Test> {
+    System::events()
+        .into_iter()
+        .filter_map(|r| if let RuntimeEvent::Providers(e) = r.event { Some(e) } else { None })
+        .last()
+        .expect("a providers event")
+}
+
+mod register {
+    use super::*;
+
+    #[test]
+    fn holds_stake_and_records_profile() {
+        new_test_ext().execute_with(|| {
+            register(1, 5_000);
+            assert_eq!(held(1), 5_000);
+            assert_eq!(Balances::balance(&1), 95_000);
+            let p = ProviderOf::<Test>::get(1).unwrap();
+            assert_eq!((p.stake, p.profile.capacity, p.index), (5_000, 2, 0));
+            assert_eq!(ProviderAt::<Test>::get(0), Some(1));
+            assert_eq!(last_event(), Event::Registered { who: 1, stake: 5_000 });
+        });
+    }
+
+    #[test]
+    fn rejects_bad_input_and_changes_nothing() {
+        new_test_ext().execute_with(|| {
+            let o = || RuntimeOrigin::signed(1);
+            assert_noop!(Providers::register(o(), MIN_STAKE - 1, profile(2, 10)), Error::<Test>::StakeTooLow);
+            assert_noop!(Providers::register(o(), MIN_STAKE, profile(0, 10)), Error::<Test>::BadCapacity);
+            assert_noop!(Providers::register(o(), MIN_STAKE, profile(17, 10)), Error::<Test>::BadCapacity);
+            assert_noop!(Providers::register(o(), MIN_STAKE, profile(2, 0)), Error::<Test>::ZeroPrice);
+            assert_noop!(
+                Providers::register(o(), 200_000, profile(2, 10)),
+                sp_runtime::TokenError::FundsUnavailable
+            );
+            assert_noop!(Providers::register(RuntimeOrigin::root(), MIN_STAKE, profile(2, 10)), DispatchError::BadOrigin);
+            register(1, MIN_STAKE);
+            assert_noop!(Providers::register(o(), MIN_STAKE, profile(2, 10)), Error::<Test>::AlreadyRegistered);
+        });
+    }
+
+    #[test]
+    fn registry_is_bounded() {
+        new_test_ext().execute_with(|| {
+            for who in 1..=8 {
+                register(who, MIN_STAKE);
+            }
+            assert_noop!(
+                Providers::register(RuntimeOrigin::signed(9), MIN_STAKE, profile(2, 10)),
+                Error::<Test>::TooManyProviders
+            );
+        });
+    }
+}
+
+mod profile_and_stake {
+    use super::*;
+
+    #[test]
+    fn update_profile_checks_capacity_against_assignments() {
+        new_test_ext().execute_with(|| {
+            assert_noop!(Providers::update_profile(RuntimeOrigin::signed(1), profile(1, 5)), Error::<Test>::NotRegistered);
+            register(1, MIN_STAKE);
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            assert_noop!(
+                Providers::update_profile(RuntimeOrigin::signed(1), profile(1, 5)),
+                Error::<Test>::CapacityBelowAssignments
+            );
+            assert_ok!(Providers::update_profile(RuntimeOrigin::signed(1), profile(3, 5)));
+            assert_eq!(ProviderOf::<Test>::get(1).unwrap().profile.price_per_fuel, 5);
+            assert_eq!(last_event(), Event::ProfileUpdated { who: 1 });
+        });
+    }
+
+    #[test]
+    fn bond_more_adds_to_the_hold() {
+        new_test_ext().execute_with(|| {
+            assert_noop!(Providers::bond_more(RuntimeOrigin::signed(1), 10), Error::<Test>::NotRegistered);
+            register(1, MIN_STAKE);
+            assert_noop!(Providers::bond_more(RuntimeOrigin::signed(1), 0), Error::<Test>::BadAmount);
+            assert_ok!(Providers::bond_more(RuntimeOrigin::signed(1), 500));
+            assert_eq!(held(1), MIN_STAKE + 500);
+            assert_eq!(ProviderOf::<Test>::get(1).unwrap().stake, MIN_STAKE + 500);
+            assert_eq!(last_event(), Event::Bonded { who: 1, amount: 500 });
+        });
+    }
+
+    #[test]
+    fn unbond_then_withdraw_after_the_period() {
+        new_test_ext().execute_with(|| {
+            register(1, 3_000);
+            assert_noop!(Providers::unbond(RuntimeOrigin::signed(1), 0), Error::<Test>::BadAmount);
+            assert_noop!(Providers::unbond(RuntimeOrigin::signed(1), 3_001), Error::<Test>::BadAmount);
+            // Leaving 500 active would be below the minimum.
+            assert_noop!(Providers::unbond(RuntimeOrigin::signed(1), 2_500), Error::<Test>::StakeTooLow);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), 2_000));
+            assert_eq!(last_event(), Event::Unbonded { who: 1, amount: 2_000, unlock_at: 1 + UNBONDING });
+            // Still held while unbonding.
+            assert_eq!(held(1), 3_000);
+            assert_noop!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)), Error::<Test>::NothingToWithdraw);
+            run_to_block(1 + UNBONDING);
+            assert_ok!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)));
+            assert_eq!(held(1), 1_000);
+            assert_eq!(Balances::balance(&1), 99_000);
+            assert_eq!(last_event(), Event::Withdrawn { who: 1, amount: 2_000 });
+        });
+    }
+
+    #[test]
+    fn unbonding_chunks_are_bounded() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            for _ in 0..4 {
+                assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), 100));
+            }
+            assert_noop!(Providers::unbond(RuntimeOrigin::signed(1), 100), Error::<Test>::TooManyUnbondingChunks);
+        });
+    }
+
+    #[test]
+    fn withdraw_waits_for_live_assignments_and_pending_slashes() {
+        new_test_ext().execute_with(|| {
+            register(1, 2_000);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), 1_000));
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            run_to_block(1 + UNBONDING);
+            assert_noop!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)), Error::<Test>::HasLiveAssignments);
+            <Providers as ProviderRegistry<_>>::release(&1);
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(10), None, SlashReason::MissedDeadline);
+            assert_noop!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)), Error::<Test>::HasPendingSlashes);
+        });
+    }
+}
+
+mod deregister {
+    use super::*;
+
+    #[test]
+    fn needs_everything_withdrawn_and_keeps_the_index_dense() {
+        new_test_ext().execute_with(|| {
+            register(1, MIN_STAKE);
+            register(2, MIN_STAKE);
+            register(3, MIN_STAKE);
+            assert_noop!(Providers::deregister(RuntimeOrigin::signed(1)), Error::<Test>::StillStaked);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), MIN_STAKE));
+            assert_noop!(Providers::deregister(RuntimeOrigin::signed(1)), Error::<Test>::StillStaked);
+            run_to_block(1 + UNBONDING);
+            assert_ok!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)));
+            assert_ok!(Providers::deregister(RuntimeOrigin::signed(1)));
+            assert_eq!(last_event(), Event::Deregistered { who: 1 });
+            assert!(ProviderOf::<Test>::get(1).is_none());
+            // Provider 3 moved into index 0.
+            assert_eq!(ProviderAt::<Test>::get(0), Some(3));
+            assert_eq!(ProviderOf::<Test>::get(3).unwrap().index, 0);
+            assert_eq!(ProviderAt::<Test>::get(2), None);
+            assert_eq!(<Providers as ProviderRegistry<_>>::provider_count(), 2);
+            assert_eq!(Balances::balance(&1), 100_000);
+            Providers::do_try_state().unwrap();
+        });
+    }
+
+    #[test]
+    fn refused_with_live_assignments_or_unregistered() {
+        new_test_ext().execute_with(|| {
+            assert_noop!(Providers::deregister(RuntimeOrigin::signed(1)), Error::<Test>::NotRegistered);
+            register(1, MIN_STAKE);
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            assert_noop!(Providers::deregister(RuntimeOrigin::signed(1)), Error::<Test>::HasLiveAssignments);
+        });
+    }
+}
+
+mod liveness {
+    use super::*;
+
+    #[test]
+    fn missed_heartbeats_make_a_provider_inactive_until_the_next() {
+        new_test_ext().execute_with(|| {
+            register(1, MIN_STAKE);
+            assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &req(10)), Ok(10));
+            run_to_block(1 + HEARTBEAT_TIMEOUT + 1);
+            assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &req(10)), Err(Ineligible::Inactive));
+            assert!(!<Providers as ProviderRegistry<_>>::is_active(&1));
+            assert_ok!(Providers::heartbeat(RuntimeOrigin::signed(1)));
+            assert_eq!(last_event(), Event::Heartbeat { who: 1 });
+            assert!(<Providers as ProviderRegistry<_>>::is_active(&1));
+            assert_noop!(Providers::heartbeat(RuntimeOrigin::signed(2)), Error::<Test>::NotRegistered);
+        });
+    }
+
+    #[test]
+    fn maintenance_takes_no_work_and_leaving_it_counts_as_heartbeat() {
+        new_test_ext().execute_with(|| {
+            register(1, MIN_STAKE);
+            assert_noop!(Providers::set_maintenance(RuntimeOrigin::signed(1), false), Error::<Test>::MaintenanceUnchanged);
+            assert_ok!(Providers::set_maintenance(RuntimeOrigin::signed(1), true));
+            assert_eq!(last_event(), Event::MaintenanceSet { who: 1, maintenance: true });
+            assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &req(10)), Err(Ineligible::InMaintenance));
+            run_to_block(100);
+            assert_ok!(Providers::set_maintenance(RuntimeOrigin::signed(1), false));
+            assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &req(10)), Ok(10));
+        });
+    }
+}
+
+mod eligibility {
+    use super::*;
+
+    #[test]
+    fn each_reason_is_reported() {
+        new_test_ext().execute_with(|| {
+            let reg = |who| <Providers as ProviderRegistry<_>>::check_eligible(&who, &req(10));
+            assert_eq!(reg(1), Err(Ineligible::NotProvider));
+            register(1, MIN_STAKE);
+            assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &req(9)), Err(Ineligible::PriceTooHigh));
+            let picky = Requirements { min_reputation: Permill::from_percent(60), max_price_per_fuel: 10 };
+            assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &picky), Err(Ineligible::ReputationTooLow));
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            assert_eq!(reg(1), Err(Ineligible::NoCapacity));
+            assert_noop!(<Providers as ProviderRegistry<_>>::assign(&1), Error::<Test>::CapacityBelowAssignments);
+            <Providers as ProviderRegistry<_>>::release(&1);
+            assert_eq!(reg(1), Ok(10));
+            // Unbonding everything leaves no active stake.
+            <Providers as ProviderRegistry<_>>::release(&1);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), MIN_STAKE));
+            assert_eq!(reg(1), Err(Ineligible::StakeTooLow));
+        });
+    }
+
+    #[test]
+    fn reputation_moves_with_outcomes() {
+        new_test_ext().execute_with(|| {
+            register(1, MIN_STAKE);
+            let score = || ProviderOf::<Test>::get(1).unwrap().reputation;
+            <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Success);
+            assert!(score().score > Permill::from_percent(50));
+            assert_eq!(score().completed, 1);
+            <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Fault);
+            <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Fault);
+            assert!(score().score < Permill::from_percent(50));
+            assert_eq!(score().faults, 2);
+        });
+    }
+}
+
+mod slashing {
+    use super::*;
+
+    #[test]
+    fn deferred_slash_pays_beneficiary_and_treasury() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            let amount = <Providers as ProviderRegistry<_>>::slash(
+                &1,
+                Perbill::from_percent(20),
+                Some((7, Perbill::from_percent(25))),
+                SlashReason::WrongResult,
+            );
+            assert_eq!(amount, 2_000);
+            let due = 1 + DEFERRAL + 1;
+            assert_eq!(
+                last_event(),
+                Event::SlashScheduled { id: 0, who: 1, amount: 2_000, reason: SlashReason::WrongResult, due }
+            );
+            let issuance = Balances::total_issuance();
+            run_to_block(due - 1);
+            assert_eq!(held(1), 10_000, "nothing taken during the deferral");
+            run_to_block(due);
+            assert_eq!(held(1), 8_000);
+            assert_eq!(ProviderOf::<Test>::get(1).unwrap().stake, 8_000);
+            assert_eq!(Balances::balance(&7), 100_000 + 500);
+            assert_eq!(Balances::balance(&TREASURY), 1 + 1_500);
+            assert_eq!(Balances::total_issuance(), issuance, "a slash moves funds, it creates none");
+            assert_eq!(
+                last_event(),
+                Event::Slashed { id: 0, who: 1, amount: 2_000, to_beneficiary: 500, to_treasury: 1_500 }
+            );
+            let p = ProviderOf::<Test>::get(1).unwrap();
+            assert_eq!((p.reputation.slashed, p.pending_slashes), (1, 0));
+        });
+    }
+
+    #[test]
+    fn cancelled_slash_takes_nothing() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(50), None, SlashReason::WrongResult);
+            assert_noop!(Providers::cancel_slash(RuntimeOrigin::signed(1), 0), DispatchError::BadOrigin);
+            assert_noop!(Providers::cancel_slash(RuntimeOrigin::root(), 5), Error::<Test>::NoSuchSlash);
+            assert_ok!(Providers::cancel_slash(RuntimeOrigin::root(), 0));
+            assert_eq!(last_event(), Event::SlashCancelled { id: 0 });
+            run_to_block(30);
+            assert_eq!(held(1), 10_000);
+            assert_eq!(ProviderOf::<Test>::get(1).unwrap().pending_slashes, 0);
+        });
+    }
+
+    #[test]
+    fn switched_off_slashing_schedules_nothing_and_discards_due_slashes() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(50), None, SlashReason::WrongResult);
+            assert_noop!(Providers::set_slashing_enabled(RuntimeOrigin::signed(ADMIN), false), DispatchError::BadOrigin);
+            assert_ok!(Providers::set_slashing_enabled(RuntimeOrigin::root(), false));
+            assert_eq!(last_event(), Event::SlashingSet { enabled: false });
+            let none = <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(50), None, SlashReason::WrongResult);
+            assert_eq!(none, 0);
+            assert_eq!(last_event(), Event::SlashSkipped { who: 1, reason: SlashReason::WrongResult });
+            run_to_block(30);
+            assert_eq!(held(1), 10_000);
+            assert!(System::events().iter().any(|r| r.event == RuntimeEvent::Providers(Event::SlashDiscarded { id: 0 })));
+        });
+    }
+
+    #[test]
+    fn unbonding_stake_is_still_slashable() {
+        new_test_ext().execute_with(|| {
+            register(1, 4_000);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), 4_000));
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(50), None, SlashReason::WrongResult);
+            run_to_block(1 + DEFERRAL + 1);
+            assert_eq!(held(1), 2_000);
+            assert_eq!(ProviderOf::<Test>::get(1).unwrap().unbonding[0].amount, 2_000);
+            run_to_block(1 + UNBONDING);
+            assert_ok!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)));
+            assert_eq!(Balances::balance(&1), 98_000);
+        });
+    }
+
+    #[test]
+    fn a_full_block_queue_spills_into_the_next_block() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            for _ in 0..3 {
+                <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(1), None, SlashReason::MissedDeadline);
+            }
+            let due = 1 + DEFERRAL + 1;
+            assert_eq!(SlashesDue::<Test>::get(due).len(), 2);
+            assert_eq!(SlashesDue::<Test>::get(due + 1).len(), 1);
+            run_to_block(due + 1);
+            assert_eq!(held(1), 10_000 - 300);
+        });
+    }
+}

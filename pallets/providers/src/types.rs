@@ -1,0 +1,101 @@
+//! Storage types of the providers pallet.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_runtime::{traits::Saturating, Perbill};
+use tessera_primitives::reputation::Reputation;
+use tessera_traits::SlashReason;
+
+use crate::{BalanceOf, Config};
+
+/// What a provider offers: advertised to requesters, checked at every claim.
+#[derive(
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    CloneNoBound,
+    PartialEqNoBound,
+    EqNoBound,
+    DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Profile<T: Config> {
+    /// How many replica slots (live assignments) the provider serves at once.
+    pub capacity: u32,
+    /// Price per unit of fuel. A provider only takes jobs that offer at least this much.
+    pub price_per_fuel: BalanceOf<T>,
+    /// Free-form region, e.g. `eu-west`.
+    pub region: BoundedVec<u8, T::MaxRegionLen>,
+    /// Free-form labels, e.g. `gpu`, `sgx`.
+    pub labels: BoundedVec<BoundedVec<u8, T::MaxLabelLen>, T::MaxLabels>,
+}
+
+/// Stake on its way out: still held (and slashable) until `unlock_at`.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Unbonding<T: Config> {
+    /// Amount unbonding.
+    pub amount: BalanceOf<T>,
+    /// First block at which it can be withdrawn.
+    pub unlock_at: BlockNumberFor<T>,
+}
+
+/// A registered provider.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct ProviderInfo<T: Config> {
+    /// Active stake: held under `HoldReason::Stake`, counts for eligibility.
+    pub stake: BalanceOf<T>,
+    /// Stake unbonding: still held under `HoldReason::Stake` and slashable.
+    pub unbonding: BoundedVec<Unbonding<T>, T::MaxUnbondingChunks>,
+    /// What the provider offers.
+    pub profile: Profile<T>,
+    /// In maintenance: assigned no new work, not penalized for being offline.
+    pub maintenance: bool,
+    /// Block of the last heartbeat (or registration).
+    pub last_heartbeat: BlockNumberFor<T>,
+    /// Replica slots currently assigned (claimed, not yet settled or released).
+    pub live_assignments: u32,
+    /// Slashes scheduled and not yet applied or cancelled.
+    pub pending_slashes: u32,
+    /// Decayed reputation score and the counts behind it.
+    pub reputation: Reputation,
+    /// Position in the dense `ProviderAt` index (for juror sampling).
+    pub index: u32,
+    /// Block of registration.
+    pub registered_at: BlockNumberFor<T>,
+}
+
+impl<T: Config> ProviderInfo<T> {
+    /// Everything held: active stake plus unbonding chunks.
+    pub fn total_held(&self) -> BalanceOf<T> {
+        self.unbonding.iter().fold(self.stake, |acc, c| acc.saturating_add(c.amount))
+    }
+}
+
+/// A slash waiting for its deferral to pass (during which `SlashCancelOrigin` may cancel it).
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct PendingSlash<T: Config> {
+    /// Who is slashed.
+    pub provider: T::AccountId,
+    /// Amount computed when the slash was scheduled; at most what is still held is taken.
+    pub amount: BalanceOf<T>,
+    /// Who gets a share of it (e.g. the challenger who proved the provider wrong).
+    pub beneficiary: Option<(T::AccountId, Perbill)>,
+    /// Why.
+    pub reason: SlashReason,
+    /// Block at which it is applied.
+    pub due: BlockNumberFor<T>,
+}
+
+/// Id of a pending slash.
+pub type SlashId = u32;
