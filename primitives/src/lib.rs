@@ -9,12 +9,14 @@
 //! - [`reputation`]: a provider's decayed reputation score.
 //! - [`sampling`]: deterministic sampling of distinct jurors from a seed.
 //! - [`emission`]: the per-era budget of rewards for verified work.
+//! - [`program`]: the host ABI of job programs and the validation every program passes.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod emission;
 pub mod pricing;
+pub mod program;
 pub mod receipt;
 pub mod reputation;
 pub mod sampling;
