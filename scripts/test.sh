@@ -27,7 +27,7 @@ cargo test --locked --workspace -- --test-threads 2
 # The pallets' benchmark test suites (impl_benchmark_test_suite!) run each benchmark once
 # against the pallet's mock runtime. They need the runtime-benchmarks feature, which the
 # everyday build leaves off, so they are a second, pallet-only step.
-bench_pallets=(pallet-providers)
+bench_pallets=(pallet-providers pallet-programs)
 echo "[test] benchmark test suites: ${bench_pallets[*]}"
 cargo test --locked --features runtime-benchmarks $(printf -- '-p %s ' "${bench_pallets[@]}") -- --test-threads 2
 echo "[test] all tests passed in $(( $(date +%s) - start )) s"

@@ -212,9 +212,69 @@ pub fn validate(code: &[u8], limits: &ProgramLimits) -> Result<ProgramInfo, Prog
     })
 }
 
+fn leb128(mut v: u32, out: &mut alloc::vec::Vec<u8>) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A valid program of exactly `len` bytes (at least 64): one `run` function whose body is a
+/// run of `nop`s, one memory page. Every byte is an instruction the validator has to check,
+/// which makes it the worst case per byte for benchmarks and size tests.
+pub fn synthetic_program(len: u32) -> alloc::vec::Vec<u8> {
+    let len = len.max(64);
+    let mut head: alloc::vec::Vec<u8> = alloc::vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    head.extend_from_slice(&[0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type section: [] -> []
+    head.extend_from_slice(&[0x03, 0x02, 0x01, 0x00]); // function section: one function, type 0
+    head.extend_from_slice(&[0x05, 0x03, 0x01, 0x00, 0x01]); // memory section: min 1 page
+    head.extend_from_slice(&[
+        0x07, 0x10, 0x02, 0x03, b'r', b'u', b'n', 0x00, 0x00, 0x06, b'm', b'e', b'm', b'o', b'r',
+        b'y', 0x02, 0x00,
+    ]); // export section: run (func 0), memory (memory 0)
+    // Code section: id, section size, count 1, body size, locals 0, nops…, end. Find the number
+    // of nops that makes the whole module exactly `len` bytes (LEB sizes vary in width).
+    let budget = len as usize - head.len();
+    for nops in (0..budget as u32).rev() {
+        let body_len = nops + 2; // locals vec + nops + end
+        let mut body_size = alloc::vec::Vec::new();
+        leb128(body_len, &mut body_size);
+        let section_len = 1 + body_size.len() as u32 + body_len;
+        let mut section_size = alloc::vec::Vec::new();
+        leb128(section_len, &mut section_size);
+        if 1 + section_size.len() + section_len as usize == budget {
+            let mut code = head;
+            code.push(0x0a);
+            code.extend_from_slice(&section_size);
+            code.push(0x01);
+            code.extend_from_slice(&body_size);
+            code.push(0x00);
+            code.resize(code.len() + nops as usize, 0x01);
+            code.push(0x0b);
+            return code;
+        }
+    }
+    head
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn synthetic_programs_are_valid_and_exact() {
+        let limits = ProgramLimits { max_code_len: 2 * 1024 * 1024, max_memory_pages: 16, max_table_elements: 0 };
+        for len in [64u32, 100, 127, 128, 129, 200, 16_384, 16_385, 1_000_000, 2 * 1024 * 1024] {
+            let code = synthetic_program(len);
+            assert_eq!(code.len(), len as usize, "length {len}");
+            assert_eq!(validate(&code, &limits), Ok(ProgramInfo { initial_pages: 1, max_pages: None }), "length {len}");
+        }
+    }
 
     const LIMITS: ProgramLimits = ProgramLimits { max_code_len: 64 * 1024, max_memory_pages: 16, max_table_elements: 64 };
 

@@ -205,4 +205,7 @@ mod runtime {
     // Tessera's marketplace pallets.
     #[runtime::pallet_index(20)]
     pub type Providers = pallet_providers;
+
+    #[runtime::pallet_index(21)]
+    pub type Programs = pallet_programs;
 }

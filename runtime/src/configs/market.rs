@@ -1,4 +1,5 @@
-//! The marketplace: providers (stake, profile, reputation, slashing). Every parameter here is
+//! The marketplace: providers (stake, profile, reputation, slashing) and programs (WASM
+//! uploads validated in the runtime). Every parameter here is
 //! documented with its default in docs/PROTOCOL.md.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
@@ -17,6 +18,8 @@ parameter_types! {
     pub const UnbondingPeriod: BlockNumber = 7 * DAYS;
     pub const HeartbeatTimeout: BlockNumber = HOURS;
     pub const SlashDeferral: BlockNumber = DAYS;
+    pub const ProgramDepositBase: Balance = UNIT;
+    pub const ProgramDepositPerByte: Balance = UNIT / 100_000;
     pub const ProviderReputation: ReputationParams = ReputationParams {
         success_gain: Permill::from_percent(2),
         fault_loss: Permill::from_percent(10),
@@ -45,4 +48,17 @@ impl pallet_providers::Config for Runtime {
     type SlashCancelOrigin = EnsureRoot<AccountId>;
     type AdminOrigin = EnsureRoot<AccountId>;
     type WeightInfo = pallet_providers::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_programs::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    /// 1 MiB: well inside a block's normal-class length (3.75 MiB).
+    type MaxProgramSize = ConstU32<{ 1024 * 1024 }>;
+    /// 16 MiB of linear memory.
+    type MaxMemoryPages = ConstU32<256>;
+    type MaxTableElements = ConstU32<4_096>;
+    type DepositBase = ProgramDepositBase;
+    type DepositPerByte = ProgramDepositPerByte;
+    type WeightInfo = pallet_programs::weights::SubstrateWeight<Runtime>;
 }
