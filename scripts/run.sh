@@ -12,7 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 cd "$TESSERA_ROOT"
 
-echo "[run] cargo build --workspace (first build on 2 cores: ~30 min; later: seconds to minutes)"
+echo "[run] cargo build --workspace (first build on 2 cores: ~10 min; later: seconds)"
 cargo build --locked --workspace
 node="$CARGO_TARGET_DIR/debug/tessera-node"
 echo "[run] starting $node --dev --tmp; JSON-RPC at ws://127.0.0.1:9944"
