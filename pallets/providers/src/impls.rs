@@ -60,15 +60,22 @@ impl<T: Config> Pallet<T> {
         now.saturating_sub(p.last_heartbeat) <= T::HeartbeatTimeout::get()
     }
 
-    /// Eligibility of a provider record for new work, at `now`.
+    /// Whether a provider record is available for any work at `now`: not in maintenance,
+    /// live, staked at least `MinStake`. What a juror must be; the first checks of a claim.
+    pub fn availability(p: &ProviderInfo<T>, now: BlockNumberFor<T>) -> Result<(), Ineligible> {
+        ensure!(!p.maintenance, Ineligible::InMaintenance);
+        ensure!(Self::is_live(p, now), Ineligible::Inactive);
+        ensure!(p.stake >= T::MinStake::get(), Ineligible::StakeTooLow);
+        Ok(())
+    }
+
+    /// Eligibility of a provider record for new work under `req`, at `now`.
     pub fn eligibility(
         p: &ProviderInfo<T>,
         req: &Requirements<BalanceOf<T>>,
         now: BlockNumberFor<T>,
     ) -> Result<BalanceOf<T>, Ineligible> {
-        ensure!(!p.maintenance, Ineligible::InMaintenance);
-        ensure!(Self::is_live(p, now), Ineligible::Inactive);
-        ensure!(p.stake >= T::MinStake::get(), Ineligible::StakeTooLow);
+        Self::availability(p, now)?;
         let score = p.reputation.score_at(Self::block_u32(now), &T::ReputationParams::get());
         ensure!(score >= req.min_reputation, Ineligible::ReputationTooLow);
         ensure!(p.profile.price_per_fuel <= req.max_price_per_fuel, Ineligible::PriceTooHigh);
@@ -231,11 +238,8 @@ impl<T: Config> ProviderRegistry<T::AccountId> for Pallet<T> {
     }
 
     fn is_active(who: &T::AccountId) -> bool {
-        ProviderOf::<T>::get(who).is_some_and(|p| {
-            !p.maintenance &&
-                p.stake >= T::MinStake::get() &&
-                Self::is_live(&p, frame_system::Pallet::<T>::block_number())
-        })
+        ProviderOf::<T>::get(who)
+            .is_some_and(|p| Self::availability(&p, frame_system::Pallet::<T>::block_number()).is_ok())
     }
 
     fn assign(who: &T::AccountId) -> DispatchResult {
