@@ -9,6 +9,7 @@
 //! - [`reputation`]: a provider's decayed reputation score.
 //! - [`sampling`]: deterministic sampling of distinct jurors from a seed.
 //! - [`emission`]: the per-era budget of rewards for verified work.
+//! - [`verdict`]: whether replicas agree, and what a committee decided.
 //! - [`program`]: the host ABI of job programs and the validation every program passes.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -20,6 +21,7 @@ pub mod program;
 pub mod receipt;
 pub mod reputation;
 pub mod sampling;
+pub mod verdict;
 
 pub use receipt::{commitment, ExitStatus, Receipt};
 
