@@ -287,7 +287,7 @@ pub mod pallet {
         /// Checks the pallet's invariants:
         /// - every record has its code, of the recorded length, hashing to its id, and vice versa;
         /// - each owner's `ProgramDeposit` hold equals the sum of its programs' deposits.
-        #[cfg(any(feature = "try-runtime", test))]
+        #[cfg(any(feature = "try-runtime", feature = "std", test))]
         pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
             use alloc::collections::btree_map::BTreeMap;
             let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();

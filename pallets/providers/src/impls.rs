@@ -205,7 +205,7 @@ impl<T: Config> Pallet<T> {
     /// - no provider has more live assignments than capacity;
     /// - each provider's `pending_slashes` equals the pending slashes naming it, and every
     ///   pending slash is queued at its due block.
-    #[cfg(any(feature = "try-runtime", test))]
+    #[cfg(any(feature = "try-runtime", feature = "std", test))]
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         use alloc::collections::btree_map::BTreeMap;
         let count = ProviderOf::<T>::count();

@@ -1,0 +1,1057 @@
+//! Tests of the market pallet: every call's happy path and named errors, whole job lifecycles
+//! with exact balances, the deadline queue, emission, and (in `proptests`) random call
+//! sequences checked for conservation of funds and the pallet's invariants.
+
+use frame_support::{
+    assert_noop, assert_ok,
+    traits::{
+        fungible::{Inspect, InspectHold},
+        Currency as _,
+    },
+    BoundedVec,
+};
+use sp_core::H256;
+use sp_runtime::{DispatchError, Permill};
+use tessera_primitives::{commitment, ExitStatus, JobId, ProgramId, Receipt};
+
+use crate::{
+    mock::*, Deadlines, DisputeOf, Duty, Error, Event, HoldReason, InputOf, InputSpec, JobOf, JobSpec, Outcome,
+    OutputOf, Phase, ResultOf, TotalEmitted,
+};
+
+// -------------------------------------------------------------------------------------------
+// Helpers
+// -------------------------------------------------------------------------------------------
+
+const FUEL_LIMIT: u64 = 1_000;
+const MAX_PRICE: Balance = 5;
+const PRICE: Balance = 2;
+const FUEL_USED: u64 = 600;
+const INPUT: &[u8] = b"input";
+const OUTPUT: &[u8] = b"result";
+/// Escrow of the default spec: 2 replicas × 1,000 fuel × 5 + 10 % fee.
+const ESCROW: Balance = 11_000;
+/// Deposit of the default spec: base 10 + 5 input bytes + 64 output bytes.
+const DEPOSIT: Balance = 79;
+
+fn spec(program: ProgramId) -> JobSpec<Test> {
+    JobSpec {
+        program,
+        input: InputSpec::Inline(INPUT.to_vec().try_into().unwrap()),
+        fuel_limit: FUEL_LIMIT,
+        replicas: 2,
+        max_price_per_fuel: MAX_PRICE,
+        min_reputation: Permill::zero(),
+        max_output_len: 64,
+        claim_timeout: 10,
+        execution_timeout: 10,
+        challenge_window: 10,
+    }
+}
+
+fn post(who: AccountId, s: JobSpec<Test>) -> JobId {
+    let id = crate::NextJobId::<Test>::get();
+    assert_ok!(Market::post_job(RuntimeOrigin::signed(who), Box::new(s)));
+    id
+}
+
+/// A program, `n` registered providers and a default job posted by Alice.
+fn setup(n: usize) -> (ProgramId, JobId) {
+    register_providers(n);
+    let program = upload_program(ALICE);
+    let job = post(ALICE, spec(program));
+    (program, job)
+}
+
+fn honest() -> Receipt {
+    Receipt::new(ExitStatus::Ok, FUEL_USED, OUTPUT)
+}
+
+fn lie() -> Receipt {
+    Receipt::new(ExitStatus::Ok, FUEL_USED, b"forged")
+}
+
+fn salt(who: AccountId) -> [u8; 32] {
+    [who as u8; 32]
+}
+
+fn claim(who: AccountId, job: JobId) {
+    assert_ok!(Market::claim_slot(RuntimeOrigin::signed(who), job));
+}
+
+fn commit_to(who: AccountId, job: JobId, r: &Receipt) {
+    assert_ok!(Market::commit(RuntimeOrigin::signed(who), job, commitment(job, &who, r, &salt(who))));
+}
+
+fn out(bytes: &[u8]) -> BoundedVec<u8, <Test as crate::Config>::MaxOutputLen> {
+    bytes.to_vec().try_into().unwrap()
+}
+
+fn reveal_as(who: AccountId, job: JobId, r: Receipt, output: &[u8]) {
+    assert_ok!(Market::reveal(RuntimeOrigin::signed(who), job, r, salt(who), out(output)));
+}
+
+/// Claims, commits and reveals `receipts[i]` as provider `P[i]`.
+fn run_replicas(job: JobId, receipts: &[Receipt]) {
+    for (i, _) in receipts.iter().enumerate() {
+        claim(P[i], job);
+    }
+    for (i, r) in receipts.iter().enumerate() {
+        commit_to(P[i], job, r);
+    }
+    for (i, r) in receipts.iter().enumerate() {
+        let output: &[u8] = if *r == honest() { OUTPUT } else { b"forged" };
+        reveal_as(P[i], job, *r, output);
+    }
+}
+
+fn phase(job: JobId) -> Phase<u64> {
+    JobOf::<Test>::get(job).expect("live job").phase
+}
+
+fn held(reason: HoldReason, who: AccountId) -> Balance {
+    Balances::balance_on_hold(&RuntimeHoldReason::Market(reason), &who)
+}
+
+fn stake_held(who: AccountId) -> Balance {
+    Balances::balance_on_hold(&RuntimeHoldReason::Providers(pallet_providers::HoldReason::Stake), &who)
+}
+
+fn free(who: AccountId) -> Balance {
+    Balances::balance(&who)
+}
+
+fn events() -> Vec<Event<Test>> {
+    System::events()
+        .into_iter()
+        .filter_map(|r| if let RuntimeEvent::Market(e) = r.event { Some(e) } else { None })
+        .collect()
+}
+
+fn last_event() -> Event<Test> {
+    events().pop().expect("a market event")
+}
+
+fn has_event(e: Event<Test>) -> bool {
+    events().contains(&e)
+}
+
+fn jurors(job: JobId) -> Vec<AccountId> {
+    DisputeOf::<Test>::get(job).expect("dispute").committee.iter().map(|j| j.who).collect()
+}
+
+fn reputation(who: AccountId) -> tessera_primitives::reputation::Reputation {
+    pallet_providers::ProviderOf::<Test>::get(who).unwrap().reputation
+}
+
+fn live_assignments(who: AccountId) -> u32 {
+    pallet_providers::ProviderOf::<Test>::get(who).unwrap().live_assignments
+}
+
+// -------------------------------------------------------------------------------------------
+// post_job
+// -------------------------------------------------------------------------------------------
+
+mod post_job {
+    use super::*;
+
+    #[test]
+    fn holds_escrow_and_deposit_and_opens_slots() {
+        new_test_ext().execute_with(|| {
+            let (program, job) = setup(0);
+            assert_eq!(job, 0);
+            assert_eq!(held(HoldReason::Escrow, ALICE), ESCROW);
+            assert_eq!(held(HoldReason::StorageDeposit, ALICE), DEPOSIT);
+            let j = JobOf::<Test>::get(job).unwrap();
+            assert_eq!(j.phase, Phase::Open(11));
+            assert_eq!(j.input_hash, H256(sp_crypto_hashing::blake2_256(INPUT)));
+            assert_eq!((j.escrow, j.deposit, j.replicas), (ESCROW, DEPOSIT, 2));
+            assert!(InputOf::<Test>::contains_key(job));
+            assert!(Deadlines::<Test>::contains_key(11, job));
+            assert_eq!(pallet_programs::ProgramOf::<Test>::get(program).unwrap().live_jobs, 1);
+            assert_eq!(
+                last_event(),
+                Event::JobPosted {
+                    job,
+                    requester: ALICE,
+                    program,
+                    escrow: ESCROW,
+                    deposit: DEPOSIT,
+                    claim_until: 11
+                }
+            );
+            assert_eq!(post(BOB, spec(program)), 1, "ids count up");
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn remote_input_stores_hash_and_uri() {
+        new_test_ext().execute_with(|| {
+            let program = upload_program(ALICE);
+            let mut s = spec(program);
+            let hash = H256::repeat_byte(7);
+            s.input = InputSpec::Remote { hash, len: 1 << 30, uri: b"https://x/i".to_vec().try_into().unwrap() };
+            let job = post(ALICE, s);
+            let j = JobOf::<Test>::get(job).unwrap();
+            assert_eq!((j.input_hash, j.input_len), (hash, 1 << 30));
+            // Deposit: base 10 + (40 + 11 URI bytes) + 64 output bytes.
+            assert_eq!(j.deposit, 10 + 51 + 64);
+        });
+    }
+
+    #[test]
+    fn every_bad_parameter_has_its_error_and_changes_nothing() {
+        new_test_ext().execute_with(|| {
+            let program = upload_program(ALICE);
+            let cases: Vec<(Box<dyn Fn(&mut JobSpec<Test>)>, Error<Test>)> = vec![
+                (Box::new(|s| s.replicas = 0), Error::BadReplicas),
+                (Box::new(|s| s.replicas = MAX_REPLICAS + 1), Error::BadReplicas),
+                (Box::new(|s| s.fuel_limit = 0), Error::BadFuelLimit),
+                (Box::new(|s| s.fuel_limit = 1_000_001), Error::BadFuelLimit),
+                (Box::new(|s| s.max_price_per_fuel = 0), Error::ZeroPrice),
+                (Box::new(|s| s.max_output_len = MAX_OUTPUT + 1), Error::OutputLimitTooLarge),
+                (Box::new(|s| s.claim_timeout = 0), Error::BadTimeout),
+                (Box::new(|s| s.execution_timeout = 101), Error::BadTimeout),
+                (Box::new(|s| s.challenge_window = 0), Error::BadChallengeWindow),
+                (Box::new(|s| s.challenge_window = 51), Error::BadChallengeWindow),
+                (
+                    Box::new(|s| s.input = InputSpec::Remote { hash: H256::zero(), len: 1, uri: Default::default() }),
+                    Error::EmptyUri,
+                ),
+                (Box::new(|s| s.program = H256::repeat_byte(1)), Error::ProgramNotFound),
+                (
+                    Box::new(|s| {
+                        s.fuel_limit = 1_000_000;
+                        s.max_price_per_fuel = u64::MAX / 2;
+                    }),
+                    Error::PriceOverflow,
+                ),
+            ];
+            for (change, error) in cases {
+                let mut s = spec(program);
+                change(&mut s);
+                assert_noop!(Market::post_job(RuntimeOrigin::signed(ALICE), Box::new(s)), error);
+            }
+            assert_noop!(
+                Market::post_job(RuntimeOrigin::signed(POOR), Box::new(spec(program))),
+                Error::<Test>::CannotAffordEscrow
+            );
+            assert_noop!(Market::post_job(RuntimeOrigin::none(), Box::new(spec(program))), DispatchError::BadOrigin);
+        });
+    }
+
+    #[test]
+    fn live_jobs_are_capped() {
+        new_test_ext().execute_with(|| {
+            let program = upload_program(ALICE);
+            for _ in 0..16 {
+                post(ALICE, spec(program));
+            }
+            assert_noop!(
+                Market::post_job(RuntimeOrigin::signed(BOB), Box::new(spec(program))),
+                Error::<Test>::TooManyJobs
+            );
+        });
+    }
+
+    #[test]
+    fn escrow_hold_failing_after_the_deposit_check_rolls_everything_back() {
+        new_test_ext().execute_with(|| {
+            let program = upload_program(ALICE);
+            // Enough for the escrow, not for escrow + deposit.
+            Balances::make_free_balance_be(&BOB, ESCROW + 5);
+            assert_noop!(
+                Market::post_job(RuntimeOrigin::signed(BOB), Box::new(spec(program))),
+                Error::<Test>::CannotAffordEscrow
+            );
+            assert_eq!(held(HoldReason::Escrow, BOB), 0);
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// claim_slot
+// -------------------------------------------------------------------------------------------
+
+mod claim_slot {
+    use super::*;
+
+    #[test]
+    fn takes_a_slot_and_the_last_claim_starts_execution() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            claim(P[0], job);
+            assert_eq!(last_event(), Event::SlotClaimed { job, provider: P[0], price_per_fuel: PRICE });
+            assert_eq!(phase(job), Phase::Open(11));
+            assert_eq!(live_assignments(P[0]), 1);
+            System::set_block_number(3);
+            claim(P[1], job);
+            assert_eq!(phase(job), Phase::Committing(13));
+            assert_eq!(last_event(), Event::JobAssigned { job, commit_until: 13 });
+            assert!(!Deadlines::<Test>::contains_key(11, job));
+            assert!(Deadlines::<Test>::contains_key(13, job));
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn errors() {
+        new_test_ext().execute_with(|| {
+            let (program, job) = setup(4);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), 99), Error::<Test>::JobNotFound);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(CHARLIE), job), Error::<Test>::NotProvider);
+            claim(P[0], job);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), job), Error::<Test>::AlreadyClaimed);
+
+            // A provider posting a job cannot serve it.
+            let own = post(P[3], spec(program));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[3]), own), Error::<Test>::OwnJob);
+
+            assert_ok!(Providers::set_maintenance(RuntimeOrigin::signed(P[1]), true));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[1]), job), Error::<Test>::ProviderInMaintenance);
+
+            assert_ok!(Providers::update_profile(RuntimeOrigin::signed(P[2]), provider_profile(2, MAX_PRICE + 1)));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[2]), job), Error::<Test>::PriceTooHigh);
+
+            let mut picky = spec(program);
+            picky.min_reputation = Permill::from_percent(99);
+            let picky = post(ALICE, picky);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), picky), Error::<Test>::ReputationTooLow);
+
+            // P[0] has capacity 2: one slot taken, one more job fills it.
+            let other = post(BOB, spec(program));
+            claim(P[0], other);
+            let third = post(BOB, spec(program));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), third), Error::<Test>::NoCapacity);
+
+            // Claims close at the deadline.
+            System::set_block_number(12);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[3]), job), Error::<Test>::DeadlinePassed);
+        });
+    }
+
+    #[test]
+    fn stake_below_minimum_and_inactive_providers_cannot_claim() {
+        new_test_ext().execute_with(|| {
+            register_providers(2);
+            let program = upload_program(ALICE);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(P[0]), STAKE));
+            let job = post(ALICE, spec(program));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), job), Error::<Test>::StakeTooLow);
+            // The liveness timeout is 10,000 blocks.
+            System::set_block_number(10_002);
+            let late = post(ALICE, spec(program));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[1]), late), Error::<Test>::ProviderInactive);
+            assert_ok!(Providers::heartbeat(RuntimeOrigin::signed(P[1])));
+            claim(P[1], late);
+        });
+    }
+
+    #[test]
+    fn not_open_once_full() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            claim(P[0], job);
+            claim(P[1], job);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[2]), job), Error::<Test>::NotOpen);
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// commit and reveal
+// -------------------------------------------------------------------------------------------
+
+mod commit {
+    use super::*;
+
+    #[test]
+    fn records_and_the_last_commit_opens_reveals() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            claim(P[0], job);
+            claim(P[1], job);
+            System::set_block_number(2);
+            commit_to(P[0], job, &honest());
+            assert_eq!(last_event(), Event::Committed { job, provider: P[0] });
+            assert_eq!(phase(job), Phase::Committing(11));
+            commit_to(P[1], job, &honest());
+            assert_eq!(phase(job), Phase::Revealing(2 + REVEAL_TIMEOUT));
+            assert_eq!(last_event(), Event::RevealOpened { job, reveal_until: 2 + REVEAL_TIMEOUT });
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            let c = H256::repeat_byte(1);
+            assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), job, c), Error::<Test>::NotCommitting);
+            claim(P[0], job);
+            claim(P[1], job);
+            assert_noop!(Market::commit(RuntimeOrigin::signed(P[2]), job, c), Error::<Test>::NotReplica);
+            assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), 7, c), Error::<Test>::JobNotFound);
+            assert_ok!(Market::commit(RuntimeOrigin::signed(P[0]), job, c));
+            assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), job, c), Error::<Test>::AlreadyCommitted);
+            System::set_block_number(12);
+            assert_noop!(Market::commit(RuntimeOrigin::signed(P[1]), job, c), Error::<Test>::DeadlinePassed);
+        });
+    }
+}
+
+mod reveal {
+    use super::*;
+
+    fn to_reveal() -> JobId {
+        let (_, job) = setup(3);
+        claim(P[0], job);
+        claim(P[1], job);
+        commit_to(P[0], job, &honest());
+        commit_to(P[1], job, &honest());
+        job
+    }
+
+    #[test]
+    fn records_receipt_and_output_and_agreement_opens_the_window() {
+        new_test_ext().execute_with(|| {
+            let job = to_reveal();
+            reveal_as(P[0], job, honest(), OUTPUT);
+            assert_eq!(last_event(), Event::Revealed { job, provider: P[0], receipt: honest() });
+            assert_eq!(OutputOf::<Test>::get(job, honest().digest()).unwrap().to_vec(), OUTPUT.to_vec());
+            // The second replica does not publish the output again; the first copy is kept.
+            reveal_as(P[1], job, honest(), b"");
+            assert_eq!(phase(job), Phase::Challengeable(11));
+            assert_eq!(last_event(), Event::ResultAgreed { job, receipt: honest(), challenge_until: 11 });
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            let r = honest();
+            let s = salt(P[0]);
+            assert_noop!(
+                Market::reveal(RuntimeOrigin::signed(P[0]), job, r, s, out(OUTPUT)),
+                Error::<Test>::NotRevealing
+            );
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &r);
+            let out_of_fuel = Receipt::new(ExitStatus::OutOfFuel, 10, b"");
+            commit_to(P[1], job, &out_of_fuel);
+            let reveal = |who: AccountId, r: Receipt, s: [u8; 32], o: &[u8]| {
+                Market::reveal(RuntimeOrigin::signed(who), job, r, s, out(o))
+            };
+            assert_noop!(reveal(P[2], r, s, OUTPUT), Error::<Test>::NotReplica);
+            assert_noop!(reveal(P[0], r, [0; 32], OUTPUT), Error::<Test>::CommitmentMismatch);
+            assert_noop!(reveal(P[0], lie(), s, b""), Error::<Test>::CommitmentMismatch);
+            let greedy = Receipt::new(ExitStatus::Ok, FUEL_LIMIT + 1, OUTPUT);
+            assert_noop!(reveal(P[0], greedy, s, b""), Error::<Test>::FuelAboveLimit);
+            assert_noop!(reveal(P[1], out_of_fuel, salt(P[1]), b""), Error::<Test>::InconsistentReceipt);
+            assert_noop!(reveal(P[0], r, s, b"other"), Error::<Test>::OutputHashMismatch);
+            assert_noop!(reveal(P[0], r, s, &[0u8; 65]), Error::<Test>::OutputTooLong);
+            assert_ok!(reveal(P[0], r, s, OUTPUT));
+            assert_noop!(reveal(P[0], r, s, OUTPUT), Error::<Test>::AlreadyRevealed);
+            System::set_block_number(1 + REVEAL_TIMEOUT + 1);
+            assert_noop!(reveal(P[1], out_of_fuel, salt(P[1]), b""), Error::<Test>::DeadlinePassed);
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Whole lifecycles
+// -------------------------------------------------------------------------------------------
+
+mod lifecycle {
+    use super::*;
+
+    #[test]
+    fn honest_replicas_settle_when_the_window_closes() {
+        new_test_ext().execute_with(|| {
+            let (program, job) = setup(2);
+            let issuance = Balances::total_issuance();
+            run_replicas(job, &[honest(), honest()]);
+            assert_eq!(phase(job), Phase::Challengeable(11));
+            run_to_block(10);
+            assert!(JobOf::<Test>::contains_key(job), "not before the window closes");
+            run_to_block(11);
+
+            // Each replica: 600 fuel × price 2 = 1,200 from escrow, plus 600 minted reward.
+            let payment = FUEL_USED * PRICE;
+            let fee = 2 * payment / 10;
+            for p in &P[..2] {
+                assert_eq!(free(*p), ENDOWMENT - STAKE + payment + FUEL_USED);
+                assert_eq!(live_assignments(*p), 0);
+                assert_eq!(reputation(*p).completed, 1);
+                assert!(has_event(Event::ReplicaPaid { job, provider: *p, payment, reward: FUEL_USED }));
+            }
+            assert_eq!(free(TREASURY), 1 + fee);
+            // Alice paid the replicas and the fee; the output's deposit (base + 6 bytes) stays
+            // held with the retained result.
+            let kept = DEPOSIT_BASE + OUTPUT.len() as Balance;
+            assert_eq!(free(ALICE), ENDOWMENT - 10 - 128 - 2 * payment - fee - kept);
+            assert_eq!(held(HoldReason::Escrow, ALICE), 0);
+            assert_eq!(held(HoldReason::StorageDeposit, ALICE), kept);
+            assert_eq!(Balances::total_issuance(), issuance + 2 * FUEL_USED);
+            assert_eq!(TotalEmitted::<Test>::get(), 2 * FUEL_USED);
+
+            // Nothing of the job is left but the bounded result.
+            assert!(!JobOf::<Test>::contains_key(job));
+            assert!(!InputOf::<Test>::contains_key(job));
+            assert_eq!(OutputOf::<Test>::iter_prefix(job).count(), 0);
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!(result.outcome, Outcome::Settled);
+            assert_eq!(result.receipt, Some(honest()));
+            assert_eq!(result.output.unwrap().to_vec(), OUTPUT.to_vec());
+            assert_eq!((result.paid, result.fee, result.refunded), (2 * payment, fee, ESCROW - 2 * payment - fee));
+            assert_eq!(pallet_programs::ProgramOf::<Test>::get(program).unwrap().live_jobs, 0);
+            assert!(has_event(Event::JobEnded {
+                job,
+                outcome: Outcome::Settled,
+                paid: 2 * payment,
+                fee,
+                refunded: ESCROW - 2 * payment - fee
+            }));
+
+            // The result is pruned after the retention period and its deposit released.
+            run_to_block(11 + RETENTION);
+            assert!(!ResultOf::<Test>::contains_key(job));
+            assert_eq!(held(HoldReason::StorageDeposit, ALICE), 0);
+            assert_eq!(free(ALICE), ENDOWMENT - 10 - 128 - 2 * payment - fee);
+            assert_eq!(last_event(), Event::ResultPruned { job });
+            assert_eq!(Deadlines::<Test>::iter().count(), 0);
+        });
+    }
+
+    #[test]
+    fn a_trapped_or_out_of_fuel_result_is_paid_for_its_fuel() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            let r = Receipt::new(ExitStatus::OutOfFuel, FUEL_LIMIT, b"");
+            for p in &P[..2] {
+                claim(*p, job);
+            }
+            for p in &P[..2] {
+                commit_to(*p, job, &r);
+            }
+            for p in &P[..2] {
+                reveal_as(*p, job, r, b"");
+            }
+            run_to_block(11);
+            assert!(has_event(Event::ReplicaPaid { job, provider: P[0], payment: FUEL_LIMIT * PRICE, reward: FUEL_LIMIT }));
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!(result.receipt, Some(r));
+            assert_eq!(result.output, None);
+        });
+    }
+
+    #[test]
+    fn replicas_disagree_a_committee_decides_and_the_liar_is_slashed() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), lie()]);
+            assert_eq!(phase(job), Phase::Disputed(2));
+            assert!(has_event(Event::DisputeOpened { job, challenger: None }));
+            run_to_block(2);
+            let committee = jurors(job);
+            assert_eq!(committee.len(), 3);
+            assert!(committee.iter().all(|j| P[2..5].contains(j)), "never a replica");
+            assert_eq!(phase(job), Phase::Disputed(2 + VOTE_TIMEOUT));
+            for j in &committee {
+                assert_ok!(Market::vote(RuntimeOrigin::signed(*j), job, honest()));
+            }
+            // Everyone voted: tallied in the next block, not at the deadline.
+            assert_eq!(phase(job), Phase::Disputed(3));
+            run_to_block(3);
+            assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
+            assert!(!JobOf::<Test>::contains_key(job));
+            let payment = FUEL_USED * PRICE;
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE + payment + FUEL_USED);
+            assert_eq!(free(P[1]), ENDOWMENT - STAKE, "the liar is not paid");
+            for j in &committee {
+                assert!(has_event(Event::JurorRewarded { job, juror: *j, reward: FUEL_USED }));
+            }
+            assert!(has_event(Event::WrongResult { job, provider: P[1], slashed: STAKE / 2 }));
+            // The slash is applied after the deferral; with no challenger it all goes to the
+            // treasury.
+            let treasury = free(TREASURY);
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(P[1]), STAKE / 2);
+            assert_eq!(free(TREASURY), treasury + STAKE / 2);
+            assert_eq!(reputation(P[1]).slashed, 1);
+            // Only one replica was paid: Alice gets the other slot's money back.
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!(result.paid, payment);
+        });
+    }
+
+    #[test]
+    fn challenge_upheld_slashes_colluding_replicas_and_rewards_the_challenger() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[lie(), lie()]);
+            assert_eq!(phase(job), Phase::Challengeable(11));
+            assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
+            assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), CHALLENGE_BOND);
+            assert_eq!(phase(job), Phase::Disputed(2));
+            run_to_block(2);
+            for j in jurors(job) {
+                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
+            }
+            run_to_block(3);
+            assert!(has_event(Event::ChallengeUpheld { job, challenger: CHARLIE }));
+            assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), 0);
+            // Nobody was right: Alice pays nothing but the retained deposit.
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!((result.paid, result.fee, result.refunded), (0, 0, ESCROW));
+            assert_eq!(result.receipt, Some(honest()));
+            assert_eq!(result.output, None, "nobody revealed the right output");
+            // After the deferral each liar loses half its stake; half of that to Charlie.
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(free(CHARLIE), ENDOWMENT + 2 * (STAKE / 4));
+            assert_eq!(stake_held(P[0]), STAKE / 2);
+            assert_eq!(stake_held(P[1]), STAKE / 2);
+        });
+    }
+
+    #[test]
+    fn challenge_rejected_forfeits_the_bond_to_the_replicas() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), honest()]);
+            assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
+            run_to_block(2);
+            for j in jurors(job) {
+                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
+            }
+            run_to_block(3);
+            assert!(has_event(Event::ChallengeRejected { job, challenger: CHARLIE, bond: CHALLENGE_BOND }));
+            assert_eq!(free(CHARLIE), ENDOWMENT - CHALLENGE_BOND);
+            let payment = FUEL_USED * PRICE;
+            for p in &P[..2] {
+                assert_eq!(free(*p), ENDOWMENT - STAKE + payment + FUEL_USED + CHALLENGE_BOND / 2);
+            }
+        });
+    }
+
+    #[test]
+    fn missed_commit_is_faulted_and_the_slot_reopened() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &honest());
+            run_to_block(11);
+            assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Commit, slashed: STAKE / 20 }));
+            assert_eq!(live_assignments(P[1]), 0);
+            assert_eq!(reputation(P[1]).faults, 1);
+            assert_eq!(phase(job), Phase::Open(11 + REOPEN_TIMEOUT));
+            assert!(has_event(Event::SlotsReopened { job, slots: 1, claim_until: 11 + REOPEN_TIMEOUT }));
+            // Another provider takes the slot; the first commitment still counts.
+            claim(P[2], job);
+            commit_to(P[2], job, &honest());
+            assert!(matches!(phase(job), Phase::Revealing(_)));
+            reveal_as(P[0], job, honest(), OUTPUT);
+            reveal_as(P[2], job, honest(), b"");
+            run_to_block(12 + 10);
+            assert_eq!(ResultOf::<Test>::get(job).unwrap().outcome, Outcome::Settled);
+            run_to_block(11 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(P[1]), STAKE - STAKE / 20);
+        });
+    }
+
+    #[test]
+    fn missed_commits_after_the_last_reopen_expire_the_job() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &honest());
+            run_to_block(11);
+            claim(P[2], job);
+            // P[2] never commits: the single reopen is used up, the job expires. P[0] did its
+            // work and is compensated with 20 % of its slot's maximum (1,000 fuel × 2).
+            run_to_block(11 + 10);
+            assert!(has_event(Event::Faulted { job, who: P[2], duty: Duty::Commit, slashed: STAKE / 20 }));
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!(result.outcome, Outcome::Expired);
+            assert_eq!(result.paid, FUEL_LIMIT * PRICE / 5);
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE + FUEL_LIMIT * PRICE / 5);
+            assert_eq!(held(HoldReason::Escrow, ALICE), 0);
+        });
+    }
+
+    #[test]
+    fn missed_reveal_is_faulted_and_the_rest_proceed() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &honest());
+            commit_to(P[1], job, &honest());
+            reveal_as(P[0], job, honest(), OUTPUT);
+            run_to_block(1 + REVEAL_TIMEOUT);
+            assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Reveal, slashed: STAKE / 20 }));
+            assert_eq!(phase(job), Phase::Challengeable(1 + REVEAL_TIMEOUT + 10));
+            run_to_block(1 + REVEAL_TIMEOUT + 10);
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!(result.paid, FUEL_USED * PRICE, "one replica paid");
+        });
+    }
+
+    #[test]
+    fn nobody_reveals_expires_the_job_and_refunds() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &honest());
+            commit_to(P[1], job, &honest());
+            run_to_block(1 + REVEAL_TIMEOUT);
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!((result.outcome, result.paid, result.refunded), (Outcome::Expired, 0, ESCROW));
+            assert_eq!(free(ALICE), ENDOWMENT - 10 - 128 - DEPOSIT_BASE);
+        });
+    }
+
+    #[test]
+    fn unclaimed_job_expires_with_a_full_refund() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(1);
+            claim(P[0], job);
+            run_to_block(11);
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!((result.outcome, result.paid, result.refunded), (Outcome::Expired, 0, ESCROW));
+            assert_eq!(live_assignments(P[0]), 0);
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE, "a plain claim earns nothing");
+            assert_eq!(held(HoldReason::Escrow, ALICE), 0);
+        });
+    }
+
+    #[test]
+    fn provider_unbonding_mid_job_is_paid_and_stays_slashable() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            claim(P[0], job);
+            claim(P[1], job);
+            // Both unbond everything right after claiming.
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(P[0]), STAKE));
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(P[1]), STAKE));
+            commit_to(P[0], job, &honest());
+            commit_to(P[1], job, &lie());
+            reveal_as(P[0], job, honest(), OUTPUT);
+            reveal_as(P[1], job, lie(), b"forged");
+            run_to_block(2);
+            for j in jurors(job) {
+                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
+            }
+            run_to_block(3);
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE + FUEL_USED * PRICE + FUEL_USED);
+            // The liar's unbonding stake is still taken.
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(P[1]), STAKE / 2);
+        });
+    }
+
+    #[test]
+    fn slash_cancelled_by_origin_leaves_stake_intact() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            for j in jurors(job) {
+                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
+            }
+            run_to_block(3);
+            let id = pallet_providers::PendingSlashOf::<Test>::iter()
+                .find(|(_, s)| s.provider == P[1])
+                .map(|(id, _)| id)
+                .expect("a pending slash");
+            assert_noop!(Providers::cancel_slash(RuntimeOrigin::signed(ALICE), id), DispatchError::BadOrigin);
+            assert_ok!(Providers::cancel_slash(RuntimeOrigin::root(), id));
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(P[1]), STAKE);
+        });
+    }
+
+    #[test]
+    fn with_slashing_off_a_liar_is_unpaid_but_keeps_its_stake() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            assert_ok!(Providers::set_slashing_enabled(RuntimeOrigin::root(), false));
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            for j in jurors(job) {
+                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
+            }
+            run_to_block(3);
+            assert!(has_event(Event::WrongResult { job, provider: P[1], slashed: 0 }));
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(P[1]), STAKE);
+            assert_eq!(free(P[1]), ENDOWMENT - STAKE);
+        });
+    }
+
+    #[test]
+    fn silent_jurors_are_faulted_and_no_majority_redraws_then_gives_up() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), honest()]);
+            assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
+            run_to_block(2);
+            let first = jurors(job);
+            // One vote out of three is no majority; the two silent jurors are faulted.
+            assert_ok!(Market::vote(RuntimeOrigin::signed(first[0]), job, honest()));
+            run_to_block(2 + VOTE_TIMEOUT);
+            assert!(has_event(Event::NoMajority { job, round: 1 }));
+            for j in &first[1..] {
+                assert!(has_event(Event::Faulted { job, who: *j, duty: Duty::Vote, slashed: STAKE / 20 }));
+            }
+            // Round 2 is drawn at once; nobody votes; the dispute is inconclusive.
+            assert_eq!(DisputeOf::<Test>::get(job).unwrap().round, 2);
+            run_to_block(2 + 2 * VOTE_TIMEOUT);
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!((result.outcome, result.paid, result.refunded), (Outcome::Inconclusive, 0, ESCROW));
+            assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), 0);
+            assert_eq!(free(CHARLIE), ENDOWMENT, "bond returned");
+        });
+    }
+
+    #[test]
+    fn no_eligible_juror_makes_the_dispute_inconclusive() {
+        new_test_ext().execute_with(|| {
+            // Only the two replicas are providers: nobody can judge them.
+            let (_, job) = setup(2);
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!(result.outcome, Outcome::Inconclusive);
+            assert_eq!(free(P[1]), ENDOWMENT - STAKE);
+            assert_eq!(stake_held(P[1]), STAKE);
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// cancel, challenge, vote errors
+// -------------------------------------------------------------------------------------------
+
+mod cancel_job {
+    use super::*;
+
+    #[test]
+    fn before_any_claim_refunds_everything() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(0);
+            assert_ok!(Market::cancel_job(RuntimeOrigin::signed(ALICE), job));
+            let result = ResultOf::<Test>::get(job).unwrap();
+            assert_eq!((result.outcome, result.paid, result.refunded), (Outcome::Cancelled, 0, ESCROW));
+            assert_eq!(free(ALICE), ENDOWMENT - 10 - 128 - DEPOSIT_BASE);
+            assert!(!Deadlines::<Test>::contains_key(11, job));
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn after_claims_compensates_claimers() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            claim(P[0], job);
+            claim(P[1], job);
+            assert_ok!(Market::cancel_job(RuntimeOrigin::signed(ALICE), job));
+            // 20 % of 1,000 fuel × price 2 each.
+            let each = FUEL_LIMIT * PRICE / 5;
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE + each);
+            assert_eq!(ResultOf::<Test>::get(job).unwrap().refunded, ESCROW - 2 * each);
+            assert_eq!(live_assignments(P[0]), 0);
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            assert_noop!(Market::cancel_job(RuntimeOrigin::signed(ALICE), 9), Error::<Test>::JobNotFound);
+            assert_noop!(Market::cancel_job(RuntimeOrigin::signed(BOB), job), Error::<Test>::NotRequester);
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &honest());
+            commit_to(P[1], job, &honest());
+            assert_noop!(Market::cancel_job(RuntimeOrigin::signed(ALICE), job), Error::<Test>::TooLateToCancel);
+        });
+    }
+}
+
+mod challenge {
+    use super::*;
+
+    #[test]
+    fn errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            assert_noop!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job), Error::<Test>::NotChallengeable);
+            assert_noop!(Market::challenge(RuntimeOrigin::signed(CHARLIE), 5), Error::<Test>::JobNotFound);
+            run_replicas(job, &[honest(), honest()]);
+            assert_noop!(Market::challenge(RuntimeOrigin::signed(P[0]), job), Error::<Test>::ReplicaCannotChallenge);
+            assert_noop!(Market::challenge(RuntimeOrigin::signed(POOR), job), Error::<Test>::CannotAffordBond);
+            System::set_block_number(12);
+            assert_noop!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job), Error::<Test>::DeadlinePassed);
+        });
+    }
+
+    #[test]
+    fn the_requester_may_challenge() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            run_replicas(job, &[honest(), honest()]);
+            assert_ok!(Market::challenge(RuntimeOrigin::signed(ALICE), job));
+            assert_eq!(last_event(), Event::DisputeOpened { job, challenger: Some(ALICE) });
+            check_invariants();
+        });
+    }
+}
+
+mod vote {
+    use super::*;
+
+    #[test]
+    fn errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, honest()), Error::<Test>::NotDisputed);
+            run_replicas(job, &[honest(), lie()]);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, honest()), Error::<Test>::CommitteeNotDrawn);
+            run_to_block(2);
+            let j = jurors(job);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(P[0]), job, honest()), Error::<Test>::NotJuror);
+            assert_ok!(Market::vote(RuntimeOrigin::signed(j[0]), job, honest()));
+            assert_eq!(last_event(), Event::Voted { job, juror: j[0] });
+            assert_noop!(Market::vote(RuntimeOrigin::signed(j[0]), job, honest()), Error::<Test>::AlreadyVoted);
+            System::set_block_number(2 + VOTE_TIMEOUT + 1);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(j[1]), job, honest()), Error::<Test>::DeadlinePassed);
+        });
+    }
+
+    #[test]
+    fn committees_differ_between_jobs() {
+        new_test_ext().execute_with(|| {
+            register_providers(10);
+            let program = upload_program(ALICE);
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..4 {
+                let job = post(ALICE, spec(program));
+                run_replicas(job, &[honest(), lie()]);
+                run_to_block(System::block_number() + 1);
+                seen.insert(jurors(job));
+                run_to_block(System::block_number() + VOTE_TIMEOUT + 1);
+            }
+            assert!(seen.len() > 1, "the draw depends on the job");
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// Deadline queue and emission
+// -------------------------------------------------------------------------------------------
+
+mod queue {
+    use super::*;
+
+    #[test]
+    fn at_most_max_transitions_per_block_and_the_rest_next_block() {
+        new_test_ext().execute_with(|| {
+            let program = upload_program(ALICE);
+            let jobs: Vec<JobId> = (0..12).map(|_| post(BOB, spec(program))).collect();
+            run_to_block(11);
+            let ended = |j: &&JobId| ResultOf::<Test>::contains_key(**j);
+            assert_eq!(jobs.iter().filter(ended).count(), 8, "MaxTransitionsPerBlock = 8");
+            run_to_block(12);
+            assert_eq!(jobs.iter().filter(ended).count(), 12);
+            assert_eq!(held(HoldReason::Escrow, BOB), 0);
+        });
+    }
+
+    #[test]
+    fn idle_blocks_touch_no_job() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(0);
+            run_to_block(10);
+            assert_eq!(phase(job), Phase::Open(11));
+            assert_eq!(crate::DeadlineCursor::<Test>::get(), 11);
+        });
+    }
+}
+
+mod emission {
+    use super::*;
+
+    #[test]
+    fn rewards_stop_at_the_era_budget_and_the_next_era_is_smaller() {
+        new_test_ext().execute_with(|| {
+            register_providers(2);
+            let program = upload_program(ALICE);
+            let big = Receipt::new(ExitStatus::Ok, 100_000, b"");
+            let mut s = spec(program);
+            s.fuel_limit = 100_000;
+            s.max_price_per_fuel = PRICE;
+            let job = post(ALICE, s.clone());
+            for p in &P[..2] {
+                claim(*p, job);
+            }
+            for p in &P[..2] {
+                commit_to(*p, job, &big);
+            }
+            for p in &P[..2] {
+                reveal_as(*p, job, big, b"");
+            }
+            run_to_block(11);
+            // Era 0's budget is 10,000: the first replica takes it all, the second gets none.
+            assert_eq!(TotalEmitted::<Test>::get(), ERA0_EMISSION);
+            assert!(has_event(Event::ReplicaPaid { job, provider: P[0], payment: 200_000, reward: ERA0_EMISSION }));
+            assert!(has_event(Event::ReplicaPaid { job, provider: P[1], payment: 200_000, reward: 0 }));
+
+            run_to_block(u64::from(ERA_LENGTH));
+            let job = post(ALICE, s);
+            for p in &P[..2] {
+                claim(*p, job);
+            }
+            for p in &P[..2] {
+                commit_to(*p, job, &big);
+            }
+            for p in &P[..2] {
+                reveal_as(*p, job, big, b"");
+            }
+            run_to_block(u64::from(ERA_LENGTH) + 10);
+            // Era 1: 10 % less.
+            assert_eq!(TotalEmitted::<Test>::get(), ERA0_EMISSION + 9_000);
+        });
+    }
+}
+
+mod invariants {
+    use super::*;
+
+    #[test]
+    fn try_state_catches_a_hold_out_of_books() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(0);
+            check_invariants();
+            JobOf::<Test>::mutate(job, |j| j.as_mut().unwrap().escrow -= 1);
+            assert!(Market::do_try_state().is_err());
+        });
+    }
+
+    #[test]
+    fn try_state_catches_a_lost_deadline() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(0);
+            Deadlines::<Test>::remove(11, job);
+            assert!(Market::do_try_state().is_err());
+        });
+    }
+}

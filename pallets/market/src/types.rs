@@ -1,0 +1,265 @@
+//! Storage and call types of the market pallet.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_runtime::Permill;
+use tessera_primitives::{Fuel, ProgramId, Receipt};
+
+use crate::{BalanceOf, Config};
+
+/// Where a job's input comes from.
+#[derive(
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    CloneNoBound,
+    PartialEqNoBound,
+    EqNoBound,
+    DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub enum InputSpec<T: Config> {
+    /// Small input stored on chain until the job ends (a deposit per byte is held).
+    Inline(BoundedVec<u8, T::MaxInputLen>),
+    /// Large input kept off chain: workers fetch it from `uri` and check it against `hash`
+    /// (blake2-256) before running anything.
+    Remote {
+        /// blake2-256 of the input bytes.
+        hash: H256,
+        /// Length of the input in bytes.
+        len: u64,
+        /// Where to fetch it (e.g. `https://…`, `ipfs://…`).
+        uri: BoundedVec<u8, T::MaxUriLen>,
+    },
+}
+
+/// What a requester asks for when posting a job.
+#[derive(
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    CloneNoBound,
+    PartialEqNoBound,
+    EqNoBound,
+    DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct JobSpec<T: Config> {
+    /// The program to run (its code hash).
+    pub program: ProgramId,
+    /// The input.
+    pub input: InputSpec<T>,
+    /// Fuel each replica may use at most.
+    pub fuel_limit: Fuel,
+    /// Independent providers that must run the job (1..=`MaxReplicas`).
+    pub replicas: u32,
+    /// Highest price per unit of fuel the requester pays.
+    pub max_price_per_fuel: BalanceOf<T>,
+    /// Lowest reputation a provider must have to claim a slot.
+    pub min_reputation: Permill,
+    /// Longest output to keep on chain (0: only its hash is recorded).
+    pub max_output_len: u32,
+    /// Blocks the replica slots stay open for claims.
+    pub claim_timeout: BlockNumberFor<T>,
+    /// Blocks from the last claim until commitments are due (time to execute).
+    pub execution_timeout: BlockNumberFor<T>,
+    /// Blocks during which a verified result may be challenged.
+    pub challenge_window: BlockNumberFor<T>,
+}
+
+/// One replica of a job, held by the provider that claimed it.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Replica<T: Config> {
+    /// The provider.
+    pub provider: T::AccountId,
+    /// The provider's price per fuel when it claimed (never above the job's maximum).
+    pub price_per_fuel: BalanceOf<T>,
+    /// The commitment, once made.
+    pub commitment: Option<H256>,
+    /// The revealed receipt, once revealed.
+    pub receipt: Option<Receipt>,
+}
+
+/// Where a job is in its life. Each phase ends at its deadline block at the latest.
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub enum Phase<BlockNumber> {
+    /// Replica slots are open for claims until the deadline.
+    Open(BlockNumber),
+    /// Every slot is taken; assigned providers execute and commit until the deadline.
+    Committing(BlockNumber),
+    /// Every commitment is in (or its deadline passed); providers reveal until the deadline.
+    Revealing(BlockNumber),
+    /// The replicas agreed; anyone may challenge the result until the deadline.
+    Challengeable(BlockNumber),
+    /// A committee re-executes and votes until the deadline.
+    Disputed(BlockNumber),
+}
+
+impl<B: Copy> Phase<B> {
+    /// The block at which this phase ends at the latest.
+    pub fn deadline(&self) -> B {
+        match self {
+            Phase::Open(b) |
+            Phase::Committing(b) |
+            Phase::Revealing(b) |
+            Phase::Challengeable(b) |
+            Phase::Disputed(b) => *b,
+        }
+    }
+}
+
+/// The state of a coarse job phase, for indexes and RPC.
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub enum PhaseKind {
+    /// See [`Phase::Open`].
+    Open,
+    /// See [`Phase::Committing`].
+    Committing,
+    /// See [`Phase::Revealing`].
+    Revealing,
+    /// See [`Phase::Challengeable`].
+    Challengeable,
+    /// See [`Phase::Disputed`].
+    Disputed,
+}
+
+/// A live job.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Job<T: Config> {
+    /// Who posted and pays.
+    pub requester: T::AccountId,
+    /// The program.
+    pub program: ProgramId,
+    /// blake2-256 of the input (inline or remote).
+    pub input_hash: H256,
+    /// Length of the input in bytes.
+    pub input_len: u64,
+    /// Fuel limit per replica.
+    pub fuel_limit: Fuel,
+    /// Replicas wanted.
+    pub replicas: u32,
+    /// Highest price per fuel.
+    pub max_price_per_fuel: BalanceOf<T>,
+    /// Lowest provider reputation.
+    pub min_reputation: Permill,
+    /// Longest output kept on chain.
+    pub max_output_len: u32,
+    /// Blocks of execution time given after the last claim.
+    pub execution_timeout: BlockNumberFor<T>,
+    /// Blocks of challenge window after the replicas agree.
+    pub challenge_window: BlockNumberFor<T>,
+    /// Amount still held from the requester in escrow for this job (payments and fee).
+    pub escrow: BalanceOf<T>,
+    /// Storage deposit held from the requester for this job.
+    pub deposit: BalanceOf<T>,
+    /// Block the job was posted.
+    pub posted_at: BlockNumberFor<T>,
+    /// Where the job is.
+    pub phase: Phase<BlockNumberFor<T>>,
+    /// Claimed replica slots (at most `replicas`).
+    pub slots: BoundedVec<Replica<T>, T::MaxReplicas>,
+    /// How often missed commitments reopened slots.
+    pub reopens: u32,
+}
+
+impl<T: Config> Job<T> {
+    /// Index of `who`'s replica, if it holds one.
+    pub fn slot_of(&self, who: &T::AccountId) -> Option<usize> {
+        self.slots.iter().position(|s| &s.provider == who)
+    }
+}
+
+/// A challenge of a job's result.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Challenge<T: Config> {
+    /// Who challenged.
+    pub challenger: T::AccountId,
+    /// The bond held from the challenger.
+    pub bond: BalanceOf<T>,
+}
+
+/// A juror's seat.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Juror<T: Config> {
+    /// The juror (an active provider).
+    pub who: T::AccountId,
+    /// The juror's vote, once cast.
+    pub vote: Option<Receipt>,
+}
+
+/// A dispute over a job's result.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Dispute<T: Config> {
+    /// The challenge that opened it, or `None` when the replicas disagreed.
+    pub challenge: Option<Challenge<T>>,
+    /// The drawn committee (empty until drawn in the block after the dispute opens).
+    pub committee: BoundedVec<Juror<T>, T::CommitteeSize>,
+    /// Draws so far (a committee without a majority is replaced, up to `MaxDisputeRounds`).
+    pub round: u32,
+}
+
+/// How a job ended.
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub enum Outcome {
+    /// The result was verified (by agreement and an unchallenged window, or by a committee)
+    /// and providers were paid.
+    Settled,
+    /// The requester cancelled.
+    Cancelled,
+    /// Not enough providers claimed, committed or revealed in time; the requester was refunded.
+    Expired,
+    /// A dispute found no majority in any round; the requester was refunded, nobody slashed.
+    Inconclusive,
+}
+
+/// What is kept of a job after it ends, for `ResultRetention` blocks.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct JobResult<T: Config> {
+    /// Who posted the job.
+    pub requester: T::AccountId,
+    /// The program.
+    pub program: ProgramId,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The verified receipt (when settled).
+    pub receipt: Option<Receipt>,
+    /// The output, when it was revealed inline and matches the verified receipt.
+    pub output: Option<BoundedVec<u8, T::MaxOutputLen>>,
+    /// Paid to providers.
+    pub paid: BalanceOf<T>,
+    /// Protocol fee paid to the treasury.
+    pub fee: BalanceOf<T>,
+    /// Refunded to the requester from escrow.
+    pub refunded: BalanceOf<T>,
+    /// Storage deposit still held for this record (released when it is pruned).
+    pub deposit: BalanceOf<T>,
+    /// Block the job ended.
+    pub ended_at: BlockNumberFor<T>,
+}
