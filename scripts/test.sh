@@ -26,8 +26,9 @@ cargo test --locked --workspace -- --test-threads 2
 
 # The pallets' benchmark test suites (impl_benchmark_test_suite!) run each benchmark once
 # against the pallet's mock runtime. They need the runtime-benchmarks feature, which the
-# everyday build leaves off, so they are a second, pallet-only step.
-bench_pallets=(pallet-providers pallet-programs)
+# everyday build leaves off, so they are a second, pallet-only step (only the benchmark
+# tests: everything else already ran above).
+bench_pallets=(pallet-providers pallet-programs pallet-market)
 echo "[test] benchmark test suites: ${bench_pallets[*]}"
-cargo test --locked --features runtime-benchmarks $(printf -- '-p %s ' "${bench_pallets[@]}") -- --test-threads 2
+cargo test --locked --features runtime-benchmarks $(printf -- '-p %s ' "${bench_pallets[@]}") -- --test-threads 2 benchmarking::
 echo "[test] all tests passed in $(( $(date +%s) - start )) s"

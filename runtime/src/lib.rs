@@ -19,6 +19,8 @@ extern crate alloc;
 use alloc::vec::Vec;
 
 pub mod apis;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
 
@@ -208,4 +210,7 @@ mod runtime {
 
     #[runtime::pallet_index(21)]
     pub type Programs = pallet_programs;
+
+    #[runtime::pallet_index(22)]
+    pub type Market = pallet_market;
 }

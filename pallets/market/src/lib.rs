@@ -58,12 +58,26 @@ mod impls;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
 
 pub use types::*;
 pub use weights::WeightInfo;
+
+/// What the benchmarks need from the runtime: providers and programs to exist.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+    /// Funds and registers `who` as an active provider with plenty of stake and capacity, at
+    /// a price of 1 per fuel.
+    fn register_provider(who: &AccountId);
+    /// Uploads a program owned by `owner` and returns its id.
+    fn program(owner: &AccountId) -> tessera_primitives::ProgramId;
+    /// The most providers the registry can hold (bounds the committee-draw benchmark).
+    fn max_providers() -> u32;
+}
 
 /// Log target of this pallet.
 pub const LOG_TARGET: &str = "runtime::market";
@@ -76,6 +90,7 @@ pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungi
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
+    use alloc::boxed::Box;
     use frame_support::{
         pallet_prelude::*,
         traits::{
@@ -250,6 +265,11 @@ pub mod pallet {
 
         /// Weights of this pallet's calls and hooks.
         type WeightInfo: WeightInfo;
+
+        /// Sets up providers and programs for the benchmarks, which reach the registries only
+        /// through traits.
+        #[cfg(feature = "runtime-benchmarks")]
+        type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
     }
 
     /// The id the next job gets.

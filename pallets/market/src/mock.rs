@@ -160,6 +160,29 @@ impl crate::Config for Test {
     type EmissionDecay = EmissionDecay;
     type RewardPerFuel = ConstU64<1>;
     type WeightInfo = ();
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = MockHelper;
+}
+
+/// Registers providers and uploads programs through the real pallets for the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for MockHelper {
+    fn register_provider(who: &AccountId) {
+        use frame_support::traits::fungible::Mutate;
+        Balances::set_balance(who, ENDOWMENT);
+        assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(8, 1)));
+    }
+    fn program(owner: &AccountId) -> ProgramId {
+        if !pallet_programs::ProgramOf::<Test>::contains_key(program_id()) {
+            upload_program(*owner);
+        }
+        program_id()
+    }
+    fn max_providers() -> u32 {
+        32
+    }
 }
 
 parameter_types! {
@@ -214,10 +237,15 @@ pub fn provider_profile(capacity: u32, price: Balance) -> pallet_providers::Prof
     }
 }
 
+/// The id of the program [`upload_program`] uploads.
+pub fn program_id() -> ProgramId {
+    H256(sp_crypto_hashing::blake2_256(&synthetic_program(128)))
+}
+
 /// Uploads a small valid program as `who`; returns its id.
 pub fn upload_program(who: AccountId) -> ProgramId {
     let code = synthetic_program(128);
-    let id = H256(sp_crypto_hashing::blake2_256(&code));
+    let id = program_id();
     assert_ok!(Programs::upload_program(RuntimeOrigin::signed(who), code.try_into().unwrap()));
     id
 }

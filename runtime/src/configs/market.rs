@@ -1,13 +1,16 @@
-//! The marketplace: providers (stake, profile, reputation, slashing) and programs (WASM
-//! uploads validated in the runtime). Every parameter here is
-//! documented with its default in docs/PROTOCOL.md.
+//! The marketplace: providers (stake, profile, reputation, slashing), programs (WASM uploads
+//! validated in the runtime) and the market (jobs, attestation, disputes, settlement,
+//! emission). Every parameter here is documented with its default in docs/PROTOCOL.md.
 
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
 use frame_system::EnsureRoot;
-use sp_runtime::{traits::AccountIdConversion, Permill};
+use sp_runtime::{traits::AccountIdConversion, Perbill, Permill};
 use tessera_primitives::reputation::ReputationParams;
 
-use crate::{AccountId, Balance, Balances, BlockNumber, Runtime, RuntimeHoldReason, DAYS, HOURS, UNIT};
+use crate::{
+    AccountId, Balance, Balances, BlockNumber, Programs, Providers, RandomnessCollectiveFlip, Runtime, RuntimeHoldReason,
+    DAYS, HOURS, MINUTES, UNIT,
+};
 
 /// The protocol treasury: receives protocol fees and slashed stake.
 pub const TREASURY_PALLET_ID: PalletId = PalletId(*b"tsr/trsy");
@@ -61,4 +64,105 @@ impl pallet_programs::Config for Runtime {
     type DepositBase = ProgramDepositBase;
     type DepositPerByte = ProgramDepositPerByte;
     type WeightInfo = pallet_programs::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+    pub const MaxFuel: u64 = 50_000_000_000;
+    pub const MaxJobTimeout: BlockNumber = DAYS;
+    pub const MinChallengeWindow: BlockNumber = MINUTES;
+    pub const MaxChallengeWindow: BlockNumber = DAYS;
+    pub const RevealTimeout: BlockNumber = 2 * MINUTES;
+    pub const ReopenTimeout: BlockNumber = 5 * MINUTES;
+    pub const VoteTimeout: BlockNumber = 10 * MINUTES;
+    pub const ChallengeBond: Balance = 100 * UNIT;
+    pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+    pub const CancellationCompensation: Perbill = Perbill::from_percent(10);
+    pub const WrongResultSlash: Perbill = Perbill::from_percent(10);
+    pub const MissedDeadlineSlash: Perbill = Perbill::from_percent(1);
+    pub const ChallengerShare: Perbill = Perbill::from_percent(50);
+    pub const JobDepositBase: Balance = UNIT / 10;
+    pub const JobDepositPerByte: Balance = UNIT / 100_000;
+    pub const ResultRetention: BlockNumber = DAYS;
+    pub const InitialEraEmission: Balance = 10_000 * UNIT;
+    pub const EmissionDecay: Perbill = Perbill::from_percent(1);
+    /// 1 TSR per 10^9 units of verified fuel.
+    pub const RewardPerFuel: Balance = UNIT / 1_000_000_000;
+}
+
+impl pallet_market::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type Providers = Providers;
+    type Programs = Programs;
+    /// Block-hash randomness: biasable by block authors, so committees are drawn from it mixed
+    /// with the job id and round, and never by the party who benefits (see PROTOCOL.md).
+    type Randomness = RandomnessCollectiveFlip;
+    type Treasury = TreasuryAccount;
+    type MaxReplicas = ConstU32<8>;
+    type MaxInputLen = ConstU32<{ 64 * 1024 }>;
+    type MaxUriLen = ConstU32<256>;
+    type MaxOutputLen = ConstU32<{ 64 * 1024 }>;
+    type MaxFuel = MaxFuel;
+    type MaxLiveJobs = ConstU32<10_000>;
+    type MaxTimeout = MaxJobTimeout;
+    type MinChallengeWindow = MinChallengeWindow;
+    type MaxChallengeWindow = MaxChallengeWindow;
+    type RevealTimeout = RevealTimeout;
+    type ReopenTimeout = ReopenTimeout;
+    type MaxReopens = ConstU32<2>;
+    type CommitteeSize = ConstU32<5>;
+    type VoteTimeout = VoteTimeout;
+    type MaxDisputeRounds = ConstU32<2>;
+    type ChallengeBond = ChallengeBond;
+    type ProtocolFee = ProtocolFee;
+    type CancellationCompensation = CancellationCompensation;
+    type WrongResultSlash = WrongResultSlash;
+    type MissedDeadlineSlash = MissedDeadlineSlash;
+    type ChallengerShare = ChallengerShare;
+    type DepositBase = JobDepositBase;
+    type DepositPerByte = JobDepositPerByte;
+    type ResultRetention = ResultRetention;
+    type MaxTransitionsPerBlock = ConstU32<32>;
+    type EraLength = ConstU32<DAYS>;
+    type InitialEraEmission = InitialEraEmission;
+    type EmissionDecay = EmissionDecay;
+    type RewardPerFuel = RewardPerFuel;
+    type WeightInfo = pallet_market::weights::SubstrateWeight<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = MarketBenchmarkHelper;
+}
+
+/// Registers providers and uploads programs for the market's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MarketBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
+    fn register_provider(who: &AccountId) {
+        use frame_support::traits::fungible::Mutate;
+        Balances::set_balance(who, 1_000_000 * UNIT);
+        let profile = pallet_providers::Profile {
+            capacity: 64,
+            price_per_fuel: 1,
+            region: Default::default(),
+            labels: Default::default(),
+        };
+        Providers::register(crate::RuntimeOrigin::signed(who.clone()), 10 * MinProviderStake::get(), profile)
+            .expect("a funded account can register");
+    }
+
+    fn program(owner: &AccountId) -> tessera_primitives::ProgramId {
+        let code = tessera_primitives::program::synthetic_program(1024);
+        let id = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&code);
+        if pallet_programs::ProgramOf::<Runtime>::contains_key(id) {
+            return id;
+        }
+        Programs::upload_program(crate::RuntimeOrigin::signed(owner.clone()), code.try_into().expect("fits"))
+            .expect("the synthetic program is valid");
+        id
+    }
+
+    fn max_providers() -> u32 {
+        1_024
+    }
 }

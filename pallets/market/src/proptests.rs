@@ -1,0 +1,242 @@
+//! Property test: thousands of random call sequences against the mock runtime (posts, claims,
+//! honest and lying commitments, reveals, challenges, votes, cancellations, unbonding,
+//! maintenance, slash cancellations, the slashing switch, and blocks passing), checking after
+//! every step that
+//! - a call that fails changes nothing (the storage root is unchanged);
+//! - no funds are created or lost: the balances of all accounts add up to the total issuance,
+//!   and the total issuance moved only by what the market minted as emission;
+//! - every account's escrow, deposit and bond holds equal the market's books;
+//! - `try_state` of the providers and market pallets holds.
+
+use frame_support::traits::fungible::Inspect;
+use proptest::prelude::*;
+use sp_runtime::{DispatchResult, Permill, StateVersion};
+use tessera_primitives::{commitment, ExitStatus, JobId, Receipt};
+
+use crate::{mock::*, HoldReason, InputSpec, JobSpec, TotalEmitted};
+
+#[derive(Clone, Debug)]
+enum Action {
+    Post { requester: u8, replicas: u32, fuel: u64, price: u64, claim: u64, exec: u64, window: u64, output: u32, remote: bool },
+    Claim { provider: u8, job: u8 },
+    Commit { provider: u8, job: u8, honest: bool },
+    Reveal { provider: u8, job: u8, output: bool, tamper: bool },
+    Challenge { who: u8, job: u8 },
+    Vote { seat: u8, job: u8, honest: bool },
+    Cancel { who: u8, job: u8 },
+    Unbond { provider: u8, all: bool },
+    Maintenance { provider: u8, on: bool },
+    CancelSlash { pick: u8 },
+    Slashing { on: bool },
+    Advance { blocks: u64 },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        3 => (0u8..3, 1u32..=3, 1u64..2_000, 1u64..6, 1u64..12, 1u64..12, 1u64..12, 0u32..32, any::<bool>()).prop_map(
+            |(requester, replicas, fuel, price, claim, exec, window, output, remote)| Action::Post {
+                requester, replicas, fuel, price, claim, exec, window, output, remote
+            }
+        ),
+        6 => (0u8..8, any::<u8>()).prop_map(|(provider, job)| Action::Claim { provider, job }),
+        5 => (0u8..8, any::<u8>(), prop::bool::weighted(0.8)).prop_map(|(provider, job, honest)| Action::Commit { provider, job, honest }),
+        5 => (0u8..8, any::<u8>(), any::<bool>(), prop::bool::weighted(0.1))
+            .prop_map(|(provider, job, output, tamper)| Action::Reveal { provider, job, output, tamper }),
+        1 => (0u8..14, any::<u8>()).prop_map(|(who, job)| Action::Challenge { who, job }),
+        4 => (0u8..3, any::<u8>(), prop::bool::weighted(0.8)).prop_map(|(seat, job, honest)| Action::Vote { seat, job, honest }),
+        1 => (0u8..3, any::<u8>()).prop_map(|(who, job)| Action::Cancel { who, job }),
+        1 => (0u8..8, any::<bool>()).prop_map(|(provider, all)| Action::Unbond { provider, all }),
+        1 => (0u8..8, any::<bool>()).prop_map(|(provider, on)| Action::Maintenance { provider, on }),
+        1 => any::<u8>().prop_map(|pick| Action::CancelSlash { pick }),
+        1 => any::<bool>().prop_map(|on| Action::Slashing { on }),
+        5 => (1u64..8).prop_map(|blocks| Action::Advance { blocks }),
+    ]
+}
+
+/// The account behind a small index: requesters, then providers, then the poor account.
+fn account(i: u8) -> AccountId {
+    match i {
+        0 => ALICE,
+        1 => BOB,
+        2 => CHARLIE,
+        i if (i as usize) < 3 + P.len() => P[i as usize - 3],
+        _ => POOR,
+    }
+}
+
+/// What an honest execution of `job` yields (any deterministic function of the job will do).
+fn truth(job: JobId, fuel_limit: u64) -> Receipt {
+    Receipt::new(ExitStatus::Ok, job % fuel_limit + 1, &job.to_le_bytes())
+}
+
+fn forged(job: JobId, fuel_limit: u64) -> Receipt {
+    Receipt::new(ExitStatus::Ok, job % fuel_limit + 1, b"forged")
+}
+
+/// A job id near the live ones: mostly existing jobs, sometimes one that does not exist.
+fn pick_job(pick: u8) -> JobId {
+    let next = crate::NextJobId::<Test>::get();
+    if next == 0 {
+        return u64::from(pick);
+    }
+    next.saturating_sub(1 + u64::from(pick) % (next + 1))
+}
+
+struct Model {
+    /// What each (job, provider) committed to.
+    committed: std::collections::BTreeMap<(JobId, AccountId), Receipt>,
+    issuance0: Balance,
+}
+
+fn salt(job: JobId, who: AccountId) -> [u8; 32] {
+    let mut s = [0u8; 32];
+    s[..8].copy_from_slice(&job.to_le_bytes());
+    s[8..16].copy_from_slice(&who.to_le_bytes());
+    s
+}
+
+fn apply(m: &mut Model, a: &Action) -> DispatchResult {
+    let signed = RuntimeOrigin::signed;
+    match a.clone() {
+        Action::Post { requester, replicas, fuel, price, claim, exec, window, output, remote } => {
+            let program = program_id();
+            let input = if remote {
+                InputSpec::Remote { hash: sp_core::H256::repeat_byte(3), len: 9, uri: b"ipfs://x".to_vec().try_into().unwrap() }
+            } else {
+                InputSpec::Inline(vec![requester; 7].try_into().unwrap())
+            };
+            let spec = JobSpec::<Test> {
+                program,
+                input,
+                fuel_limit: fuel,
+                replicas,
+                max_price_per_fuel: price,
+                min_reputation: Permill::zero(),
+                max_output_len: output,
+                claim_timeout: claim,
+                execution_timeout: exec,
+                challenge_window: window,
+            };
+            Market::post_job(signed(account(requester)), Box::new(spec))
+        },
+        Action::Claim { provider, job } => Market::claim_slot(signed(P[provider as usize]), pick_job(job)),
+        Action::Commit { provider, job, honest } => {
+            let who = P[provider as usize];
+            let id = pick_job(job);
+            let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.fuel_limit);
+            let r = if honest { truth(id, limit) } else { forged(id, limit) };
+            let res = Market::commit(signed(who), id, commitment(id, &who, &r, &salt(id, who)));
+            if res.is_ok() {
+                m.committed.insert((id, who), r);
+            }
+            res
+        },
+        Action::Reveal { provider, job, output, tamper } => {
+            let who = P[provider as usize];
+            let id = pick_job(job);
+            let r = m.committed.get(&(id, who)).copied().unwrap_or_else(|| truth(id, 1));
+            let r = if tamper { Receipt { fuel_used: r.fuel_used + 1, ..r } } else { r };
+            let bytes: Vec<u8> = if r.output_hash == truth(id, 1).output_hash {
+                id.to_le_bytes().to_vec()
+            } else {
+                b"forged".to_vec()
+            };
+            let out = if output { bytes.try_into().unwrap() } else { Default::default() };
+            Market::reveal(signed(who), id, r, salt(id, who), out)
+        },
+        Action::Challenge { who, job } => Market::challenge(signed(account(who)), pick_job(job)),
+        Action::Vote { seat, job, honest } => {
+            let id = pick_job(job);
+            let juror = crate::DisputeOf::<Test>::get(id)
+                .and_then(|d| d.committee.get(seat as usize).map(|j| j.who))
+                .unwrap_or(P[seat as usize]);
+            let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.fuel_limit);
+            let r = if honest { truth(id, limit) } else { forged(id, limit) };
+            Market::vote(signed(juror), id, r)
+        },
+        Action::Cancel { who, job } => {
+            Market::cancel_job(signed(account(who)), pick_job(job)).map(|_| ()).map_err(|e| e.error)
+        },
+        Action::Unbond { provider, all } => {
+            let who = P[provider as usize];
+            let stake = pallet_providers::ProviderOf::<Test>::get(who).map_or(0, |p| p.stake);
+            let amount = if all { stake } else { stake.saturating_sub(MIN_STAKE).max(1) };
+            Providers::unbond(signed(who), amount)
+        },
+        Action::Maintenance { provider, on } => Providers::set_maintenance(signed(P[provider as usize]), on),
+        Action::CancelSlash { pick } => {
+            let ids: Vec<_> = pallet_providers::PendingSlashOf::<Test>::iter_keys().collect();
+            if ids.is_empty() {
+                return Ok(());
+            }
+            Providers::cancel_slash(RuntimeOrigin::root(), ids[pick as usize % ids.len()])
+        },
+        Action::Slashing { on } => Providers::set_slashing_enabled(RuntimeOrigin::root(), on),
+        Action::Advance { blocks } => {
+            run_to_block(System::block_number() + blocks);
+            Ok(())
+        },
+    }
+}
+
+fn check_books(m: &Model) -> Result<(), TestCaseError> {
+    check_invariants();
+    let mut sum: Balance = 0;
+    for (who, _) in frame_system::Account::<Test>::iter() {
+        sum += Balances::total_balance(&who);
+        let (escrow, deposit, bond) = Market::booked_holds(&who);
+        let held = |r: HoldReason| {
+            <Balances as frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(
+                &RuntimeHoldReason::Market(r),
+                &who,
+            )
+        };
+        prop_assert_eq!(held(HoldReason::Escrow), escrow, "escrow of {}", who);
+        prop_assert_eq!(held(HoldReason::StorageDeposit), deposit, "deposit of {}", who);
+        prop_assert_eq!(held(HoldReason::ChallengeBond), bond, "bond of {}", who);
+    }
+    let issuance = Balances::total_issuance();
+    prop_assert_eq!(sum, issuance, "accounts do not add up to the issuance");
+    prop_assert_eq!(issuance, m.issuance0 + TotalEmitted::<Test>::get(), "issuance moved by more than emission");
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_call_sequences_conserve_funds_and_keep_the_books(actions in prop::collection::vec(action(), 1..80)) {
+        new_test_ext().execute_with(|| {
+            for (i, who) in P.iter().take(8).enumerate() {
+                let price = 1 + (i as Balance % 3);
+                frame_support::assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(2, price)));
+            }
+            upload_program(ALICE);
+            let mut m = Model { committed: Default::default(), issuance0: Balances::total_issuance() };
+            check_books(&m)?;
+            for a in &actions {
+                let before = sp_io::storage::root(StateVersion::V1);
+                let events = System::event_count();
+                if apply(&mut m, a).is_err() {
+                    prop_assert_eq!(sp_io::storage::root(StateVersion::V1), before, "failed {:?} changed state", a);
+                    prop_assert_eq!(System::event_count(), events);
+                }
+                check_books(&m)?;
+            }
+            // Let every live job run out its deadlines: the books still balance and nothing is
+            // left held by the market once the results are pruned.
+            run_to_block(System::block_number() + 200);
+            check_books(&m)?;
+            prop_assert_eq!(crate::JobOf::<Test>::count(), 0);
+            prop_assert_eq!(crate::ResultOf::<Test>::iter().count(), 0);
+            for who in [ALICE, BOB, CHARLIE] {
+                prop_assert_eq!(Market::booked_holds(&who), (0, 0, 0));
+            }
+            Ok(())
+        })?;
+    }
+}
