@@ -229,7 +229,7 @@ impl_runtime_apis! {
             use crate::*;
 
             let mut list = Vec::<BenchmarkList>::new();
-            crate::benchmarks::list_benchmarks!(list, extra);
+            list_benchmarks!(list, extra);
             (list, AllPalletsWithSystem::storage_info())
         }
 
@@ -249,7 +249,7 @@ impl_runtime_apis! {
             let whitelist: Vec<TrackedStorageKey> = AllPalletsWithSystem::whitelisted_storage_keys();
             let mut batches = Vec::<BenchmarkBatch>::new();
             let params = (&config, &whitelist);
-            crate::benchmarks::add_benchmarks!(params, batches);
+            add_benchmarks!(params, batches);
             Ok(batches)
         }
     }

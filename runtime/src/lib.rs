@@ -20,6 +20,7 @@ use alloc::vec::Vec;
 
 pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;

@@ -8,7 +8,7 @@ use frame_support::{
     ensure,
     pallet_prelude::*,
     traits::{
-        fungible::{InspectHold, Mutate, MutateHold},
+        fungible::{Mutate, MutateHold},
         tokens::{Fortitude, Precision, Restriction},
         Randomness,
     },
@@ -776,7 +776,7 @@ impl<T: Config> Pallet<T> {
         ] {
             for (who, amount) in books.iter() {
                 ensure!(
-                    T::Currency::balance_on_hold(&reason.into(), who) == *amount,
+                    <T::Currency as frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(&reason.into(), who) == *amount,
                     "a hold differs from the market's books"
                 );
             }

@@ -122,7 +122,7 @@ impl pallet_market::Config for Runtime {
     type DepositBase = JobDepositBase;
     type DepositPerByte = JobDepositPerByte;
     type ResultRetention = ResultRetention;
-    type MaxTransitionsPerBlock = ConstU32<32>;
+    type MaxTransitionsPerBlock = ConstU32<16>;
     type EraLength = ConstU32<DAYS>;
     type InitialEraEmission = InitialEraEmission;
     type EmissionDecay = EmissionDecay;
@@ -164,5 +164,59 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
 
     fn max_providers() -> u32 {
         1_024
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use frame_support::traits::Get;
+    use frame_support::weights::Weight;
+    use pallet_market::WeightInfo as _;
+
+    /// Stake that backs a job must still be held when a slash for that job is applied: the
+    /// unbonding period exceeds the longest a job can live plus the slash deferral.
+    #[test]
+    fn unbonding_outlasts_any_job_and_its_slash() {
+        let timeout: BlockNumber = MaxJobTimeout::get();
+        let reopens: BlockNumber = <Runtime as pallet_market::Config>::MaxReopens::get();
+        let rounds: BlockNumber = <Runtime as pallet_market::Config>::MaxDisputeRounds::get();
+        let longest_job = timeout // claims
+            + timeout // execution
+            + reopens * (ReopenTimeout::get() + timeout)
+            + RevealTimeout::get()
+            + MaxChallengeWindow::get()
+            + 1 // committee draw
+            + rounds * VoteTimeout::get()
+            + 1; // tally
+        assert!(longest_job + SlashDeferral::get() < UnbondingPeriod::get(), "{longest_job} blocks");
+    }
+
+    /// The deadline hook's worst case (every handled deadline the most expensive kind) fits in
+    /// a quarter of a block.
+    #[test]
+    fn deadline_hook_worst_case_fits_in_a_quarter_block() {
+        type W = pallet_market::weights::SubstrateWeight<Runtime>;
+        let replicas: u32 = <Runtime as pallet_market::Config>::MaxReplicas::get();
+        let jurors: u32 = <Runtime as pallet_market::Config>::CommitteeSize::get();
+        let providers: u32 = <Runtime as pallet_providers::Config>::MaxProviders::get();
+        let per_item = [
+            W::expire_job(replicas - 1),
+            W::commit_deadline(replicas),
+            W::reveal_deadline(replicas),
+            W::settle(replicas),
+            W::draw_committee(providers),
+            W::resolve_dispute(replicas, jurors).saturating_add(W::draw_committee(providers)),
+            W::prune_result(),
+        ]
+        .into_iter()
+        .fold(Weight::zero(), |a, w| a.max(w));
+        let n: u32 = <Runtime as pallet_market::Config>::MaxTransitionsPerBlock::get();
+        let worst = W::on_initialize_idle().saturating_add(per_item.saturating_mul(n.into()));
+        let block = crate::configs::system::RuntimeBlockWeights::get().max_block;
+        assert!(
+            worst.ref_time() <= block.ref_time() / 4 && worst.proof_size() <= block.proof_size() / 4,
+            "worst hook {worst:?} vs block {block:?}"
+        );
     }
 }
