@@ -12,6 +12,8 @@ use std::{
 
 use serde_json::{json, Value};
 
+pub mod chain;
+
 /// The node binary cargo built for these tests.
 pub const NODE_BIN: &str = env!("CARGO_BIN_EXE_tessera-node");
 

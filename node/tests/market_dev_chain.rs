@@ -1,0 +1,209 @@
+//! The market on a real dev chain, driven only through signed extrinsics over JSON-RPC (as
+//! polkadot.js or subxt would): a program is uploaded, providers register, jobs are posted,
+//! claimed, committed and revealed; an honest job left alone settles by itself when its
+//! challenge window closes; a job whose replicas disagree is decided by a drawn committee; a
+//! cancelled job refunds. Every call's event is checked.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    chain::{storage, twox64_map_key, Client, Events},
+    Node,
+};
+use pallet_market::{Event as MarketEvent, InputSpec, JobSpec, Outcome};
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
+use sp_runtime::Permill;
+use tessera_primitives::{commitment, program::synthetic_program, ExitStatus, JobId, Receipt};
+use tessera_runtime::{Runtime, RuntimeCall, RuntimeEvent, UNIT};
+
+const STARTUP: Duration = Duration::from_secs(300);
+/// Blocks come every 6 s; the challenge window is the runtime's minimum (10 blocks).
+const BLOCKS: Duration = Duration::from_secs(180);
+const OUTPUT: &[u8] = b"the verified output";
+
+fn market(call: pallet_market::Call<Runtime>) -> RuntimeCall {
+    RuntimeCall::Market(call)
+}
+
+fn spec(program: sp_core::H256, replicas: u32) -> JobSpec<Runtime> {
+    JobSpec {
+        program,
+        input: InputSpec::Inline(b"input".to_vec().try_into().unwrap()),
+        fuel_limit: 1_000,
+        replicas,
+        max_price_per_fuel: 1,
+        min_reputation: Permill::zero(),
+        max_output_len: 64,
+        claim_timeout: 100,
+        execution_timeout: 100,
+        challenge_window: 10,
+    }
+}
+
+fn salt(who: Sr25519Keyring) -> [u8; 32] {
+    sp_io::hashing::blake2_256(&who.to_raw_public())
+}
+
+fn commit(client: &mut Client, node: &Node, who: Sr25519Keyring, job: JobId, r: &Receipt) {
+    let c = commitment(job, &who.to_account_id(), r, &salt(who));
+    client.submit(node, who, market(pallet_market::Call::commit { job, commitment: c })).expect("commit");
+}
+
+fn reveal(client: &mut Client, node: &Node, who: Sr25519Keyring, job: JobId, r: Receipt, output: &[u8]) {
+    let call = pallet_market::Call::reveal { job, receipt: r, salt: salt(who), output: output.to_vec().try_into().unwrap() };
+    client.submit(node, who, market(call)).expect("reveal");
+}
+
+/// Waits until `f` finds an event, polling new blocks; fails on any failed extrinsic.
+fn wait_event<T>(node: &mut Node, events: &mut Events, what: &str, f: impl Fn(&RuntimeEvent) -> Option<T>) -> T {
+    node.wait_for(what, BLOCKS, |n| {
+        events.poll(n);
+        let failures = events.failures();
+        assert!(failures.is_empty(), "extrinsics failed: {failures:?}");
+        events.find(&f)
+    })
+}
+
+fn market_event(e: &RuntimeEvent) -> Option<&MarketEvent<Runtime>> {
+    match e {
+        RuntimeEvent::Market(m) => Some(m),
+        _ => None,
+    }
+}
+
+#[test]
+fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
+    let mut node = Node::start_dev(&[]);
+    node.wait_for_rpc(STARTUP);
+    let mut client = Client::new(&node);
+    let mut events = Events::default();
+
+    // Block A: a program, five providers, and three jobs (honest, disputed, cancelled).
+    let code = synthetic_program(256);
+    let program = sp_core::H256(sp_io::hashing::blake2_256(&code));
+    client
+        .submit(&node, Alice, RuntimeCall::Programs(pallet_programs::Call::upload_program { code: code.try_into().unwrap() }))
+        .expect("upload");
+    for who in [Bob, Charlie, Dave, Eve, Ferdie] {
+        let profile = pallet_providers::Profile::<Runtime> {
+            capacity: 4,
+            price_per_fuel: 1,
+            region: b"dev".to_vec().try_into().unwrap(),
+            labels: Default::default(),
+        };
+        let call = pallet_providers::Call::register { stake: 2_000 * UNIT, profile };
+        client.submit(&node, who, RuntimeCall::Providers(call)).expect("register");
+    }
+    for replicas in [2, 2, 1] {
+        client.submit(&node, Alice, market(pallet_market::Call::post_job { spec: Box::new(spec(program, replicas)) })).expect("post");
+    }
+    let first = wait_event(&mut node, &mut events, "JobPosted", |e| match market_event(e)? {
+        MarketEvent::JobPosted { job, .. } => Some(*job),
+        _ => None,
+    });
+    let (honest_job, split_job, cancelled_job) = (first, first + 1, first + 2);
+    wait_event(&mut node, &mut events, "the third job", |e| match market_event(e)? {
+        MarketEvent::JobPosted { job, .. } if *job == cancelled_job => Some(()),
+        _ => None,
+    });
+    for who in [Bob, Charlie, Dave, Eve, Ferdie] {
+        let account = who.to_account_id();
+        let registered = |e: &RuntimeEvent| match e {
+            RuntimeEvent::Providers(pallet_providers::Event::Registered { who, .. }) if *who == account => Some(()),
+            _ => None,
+        };
+        assert!(events.find(registered).is_some(), "{who:?} registered");
+    }
+
+    // Block B: Bob and Charlie claim both two-replica jobs; Dave claims the third, which Alice
+    // then cancels.
+    for job in [honest_job, split_job] {
+        for who in [Bob, Charlie] {
+            client.submit(&node, who, market(pallet_market::Call::claim_slot { job })).expect("claim");
+        }
+    }
+    client.submit(&node, Dave, market(pallet_market::Call::claim_slot { job: cancelled_job })).expect("claim");
+    wait_event(&mut node, &mut events, "both jobs assigned", |e| match market_event(e)? {
+        MarketEvent::JobAssigned { job, .. } if *job == split_job => Some(()),
+        _ => None,
+    });
+    wait_event(&mut node, &mut events, "Dave's claim", |e| match market_event(e)? {
+        MarketEvent::JobAssigned { job, .. } if *job == cancelled_job => Some(()),
+        _ => None,
+    });
+    client.submit(&node, Alice, market(pallet_market::Call::cancel_job { job: cancelled_job })).expect("cancel");
+
+    // Block C: commitments. On the split job Charlie commits to a forged output.
+    let truth = Receipt::new(ExitStatus::Ok, 600, OUTPUT);
+    let forged = Receipt::new(ExitStatus::Ok, 600, b"forged");
+    for who in [Bob, Charlie] {
+        commit(&mut client, &node, who, honest_job, &truth);
+    }
+    commit(&mut client, &node, Bob, split_job, &truth);
+    commit(&mut client, &node, Charlie, split_job, &forged);
+    wait_event(&mut node, &mut events, "reveals open", |e| match market_event(e)? {
+        MarketEvent::RevealOpened { job, .. } if *job == split_job => Some(()),
+        _ => None,
+    });
+    let cancelled = wait_event(&mut node, &mut events, "the cancellation", |e| match market_event(e)? {
+        MarketEvent::JobEnded { job, outcome: Outcome::Cancelled, paid, .. } if *job == cancelled_job => Some(*paid),
+        _ => None,
+    });
+    assert_eq!(cancelled, 100, "Dave is compensated 10 % of 1,000 fuel × 1");
+
+    // Block D: reveals.
+    reveal(&mut client, &node, Bob, honest_job, truth, OUTPUT);
+    reveal(&mut client, &node, Charlie, honest_job, truth, b"");
+    reveal(&mut client, &node, Bob, split_job, truth, OUTPUT);
+    reveal(&mut client, &node, Charlie, split_job, forged, b"forged");
+    let window_end = wait_event(&mut node, &mut events, "the honest replicas agree", |e| match market_event(e)? {
+        MarketEvent::ResultAgreed { job, challenge_until, .. } if *job == honest_job => Some(*challenge_until),
+        _ => None,
+    });
+
+    // The split job: a committee of the other providers is drawn; they vote the truth.
+    let jurors = wait_event(&mut node, &mut events, "a committee", |e| match market_event(e)? {
+        MarketEvent::CommitteeDrawn { job, jurors, .. } if *job == split_job => Some(jurors.clone()),
+        _ => None,
+    });
+    assert!(!jurors.is_empty());
+    for keyring in [Dave, Eve, Ferdie] {
+        if jurors.contains(&keyring.to_account_id()) {
+            client.submit(&node, keyring, market(pallet_market::Call::vote { job: split_job, receipt: truth })).expect("vote");
+        }
+    }
+    wait_event(&mut node, &mut events, "the dispute resolved", |e| match market_event(e)? {
+        MarketEvent::DisputeResolved { job, receipt } if *job == split_job => Some(assert_eq!(*receipt, truth)),
+        _ => None,
+    });
+    let liar = Charlie.to_account_id();
+    assert!(events
+        .find(|e| match market_event(e)? {
+            MarketEvent::WrongResult { job, provider, slashed } if *job == split_job && *provider == liar => Some(*slashed),
+            _ => None,
+        })
+        .is_some_and(|s| s == 200 * UNIT), "10 % of Charlie's 2,000 TSR stake is scheduled for slashing");
+
+    // The honest job is left alone and settles by itself when its window closes.
+    let (block, paid, fee) = node.wait_for("the honest job to settle", BLOCKS, |n| {
+        events.poll(n);
+        events.seen.iter().find_map(|(b, e)| match market_event(e)? {
+            MarketEvent::JobEnded { job, outcome: Outcome::Settled, paid, fee, .. } if *job == honest_job => Some((*b, *paid, *fee)),
+            _ => None,
+        })
+    });
+    assert_eq!(block, u64::from(window_end), "settled in the block its window closed");
+    assert_eq!((paid, fee), (1_200, 60), "2 × 600 fuel × 1, plus a 5 % fee");
+    let result: pallet_market::JobResult<Runtime> =
+        storage(&node, &twox64_map_key("Market", "ResultOf", &honest_job)).expect("the result is kept");
+    assert_eq!(result.receipt, Some(truth));
+    assert_eq!(result.output.expect("output kept").to_vec(), OUTPUT.to_vec());
+    let live: Option<pallet_market::Job<Runtime>> = storage(&node, &twox64_map_key("Market", "JobOf", &honest_job));
+    assert!(live.is_none(), "the live job's storage is gone");
+    assert!(events.failures().is_empty());
+
+    let status = node.stop(Duration::from_secs(60));
+    assert!(status.success() || status.code().is_none(), "unclean exit: {status}");
+}
