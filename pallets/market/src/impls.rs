@@ -473,13 +473,21 @@ impl<T: Config> Pallet<T> {
         let excluded = |who: &T::AccountId| {
             who == &job.requester || job.slot_of(who).is_some() || challenger == Some(who)
         };
+        // The accounts of the indices found eligible, so the drawn ones are not read again.
+        let mut accounts: alloc::collections::btree_map::BTreeMap<u32, T::AccountId> = Default::default();
         let drawn = sampling::sample_distinct(&seed, T::Providers::provider_count(), T::CommitteeSize::get(), |i| {
-            T::Providers::provider_at(i).is_some_and(|who| !excluded(&who) && T::Providers::is_active(&who))
+            match T::Providers::provider_at(i) {
+                Some(who) if !excluded(&who) && T::Providers::is_active(&who) => {
+                    accounts.insert(i, who);
+                    true
+                },
+                _ => false,
+            }
         });
         BoundedVec::truncate_from(
             drawn
                 .into_iter()
-                .filter_map(T::Providers::provider_at)
+                .filter_map(|i| accounts.remove(&i))
                 .map(|who| Juror { who, vote: None })
                 .collect(),
         )
@@ -730,13 +738,6 @@ impl<T: Config> Pallet<T> {
         );
         ensure!(entries.values().all(|n| *n == 1), "a job has several deadlines");
 
-        let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-        let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-        let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-        let add = |m: &mut BTreeMap<T::AccountId, BalanceOf<T>>, who: &T::AccountId, v: BalanceOf<T>| {
-            let e = m.entry(who.clone()).or_insert_with(Zero::zero);
-            *e = e.saturating_add(v);
-        };
         for (id, job) in JobOf::<T>::iter() {
             ensure!(Deadlines::<T>::contains_key(job.phase.deadline(), id), "job deadline not queued");
             ensure!(job.slots.len() as u32 <= job.replicas, "more slots than replicas");
@@ -758,25 +759,15 @@ impl<T: Config> Pallet<T> {
                 Phase::Disputed(_) => ensure!(disputed, "disputed without a dispute"),
             }
             ensure!(matches!(job.phase, Phase::Disputed(_)) || !disputed, "dispute record outside a dispute");
-            add(&mut escrow, &job.requester, job.escrow);
-            add(&mut deposits, &job.requester, job.deposit);
         }
-        for (_, result) in ResultOf::<T>::iter() {
-            add(&mut deposits, &result.requester, result.deposit);
-        }
-        for (_, dispute) in DisputeOf::<T>::iter() {
-            if let Some(c) = dispute.challenge {
-                add(&mut bonds, &c.challenger, c.bond);
-            }
-        }
-        for (reason, books) in [
-            (HoldReason::Escrow, &escrow),
-            (HoldReason::StorageDeposit, &deposits),
-            (HoldReason::ChallengeBond, &bonds),
-        ] {
-            for (who, amount) in books.iter() {
+        for (who, books) in Self::hold_books() {
+            for (reason, amount) in [
+                (HoldReason::Escrow, books.escrow),
+                (HoldReason::StorageDeposit, books.deposit),
+                (HoldReason::ChallengeBond, books.bond),
+            ] {
                 ensure!(
-                    <T::Currency as frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(&reason.into(), who) == *amount,
+                    <T::Currency as frame_support::traits::fungible::InspectHold<_>>::balance_on_hold(&reason.into(), &who) == amount,
                     "a hold differs from the market's books"
                 );
             }
@@ -785,24 +776,28 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// The holds the market's books say `who` should have, by reason: (escrow, deposit, bond).
+    /// What every account should hold by reason, according to the live jobs (escrow and
+    /// deposit), the retained results (deposit) and the open disputes (bond). Accounts the
+    /// books do not mention should hold nothing for the market.
     #[cfg(any(feature = "try-runtime", feature = "std", test))]
-    pub fn booked_holds(who: &T::AccountId) -> (BalanceOf<T>, BalanceOf<T>, BalanceOf<T>) {
-        let mut e = BalanceOf::<T>::zero();
-        let mut d = BalanceOf::<T>::zero();
-        let mut b = BalanceOf::<T>::zero();
-        for (_, job) in JobOf::<T>::iter().filter(|(_, j)| &j.requester == who) {
-            e = e.saturating_add(job.escrow);
-            d = d.saturating_add(job.deposit);
+    pub fn hold_books() -> alloc::collections::btree_map::BTreeMap<T::AccountId, HoldBooks<BalanceOf<T>>> {
+        let mut books: alloc::collections::btree_map::BTreeMap<T::AccountId, HoldBooks<BalanceOf<T>>> =
+            Default::default();
+        for (_, job) in JobOf::<T>::iter() {
+            let b = books.entry(job.requester).or_default();
+            b.escrow = b.escrow.saturating_add(job.escrow);
+            b.deposit = b.deposit.saturating_add(job.deposit);
         }
-        for (_, r) in ResultOf::<T>::iter().filter(|(_, r)| &r.requester == who) {
-            d = d.saturating_add(r.deposit);
+        for (_, result) in ResultOf::<T>::iter() {
+            let b = books.entry(result.requester).or_default();
+            b.deposit = b.deposit.saturating_add(result.deposit);
         }
         for (_, dispute) in DisputeOf::<T>::iter() {
-            if let Some(c) = dispute.challenge.filter(|c| &c.challenger == who) {
-                b = b.saturating_add(c.bond);
+            if let Some(c) = dispute.challenge {
+                let b = books.entry(c.challenger).or_default();
+                b.bond = b.bond.saturating_add(c.bond);
             }
         }
-        (e, d, b)
+        books
     }
 }

@@ -91,18 +91,25 @@ fn reveal_as(who: AccountId, job: JobId, r: Receipt, output: &[u8]) {
     assert_ok!(Market::reveal(RuntimeOrigin::signed(who), job, r, salt(who), out(output)));
 }
 
-/// Claims, commits and reveals `receipts[i]` as provider `P[i]`.
-fn run_replicas(job: JobId, receipts: &[Receipt]) {
-    for (i, _) in receipts.iter().enumerate() {
+/// Claims, commits and reveals `replicas[i] = (receipt, output)` as provider `P[i]`.
+fn run_replicas_with(job: JobId, replicas: &[(Receipt, &[u8])]) {
+    for (i, _) in replicas.iter().enumerate() {
         claim(P[i], job);
     }
-    for (i, r) in receipts.iter().enumerate() {
+    for (i, (r, _)) in replicas.iter().enumerate() {
         commit_to(P[i], job, r);
     }
-    for (i, r) in receipts.iter().enumerate() {
-        let output: &[u8] = if *r == honest() { OUTPUT } else { b"forged" };
+    for (i, (r, output)) in replicas.iter().enumerate() {
         reveal_as(P[i], job, *r, output);
     }
+}
+
+/// [`run_replicas_with`], revealing the output that goes with each receipt: `OUTPUT` for
+/// [`honest`], `forged` for [`lie`].
+fn run_replicas(job: JobId, receipts: &[Receipt]) {
+    let replicas: Vec<(Receipt, &[u8])> =
+        receipts.iter().map(|r| (*r, if *r == honest() { OUTPUT } else { b"forged".as_slice() })).collect();
+    run_replicas_with(job, &replicas);
 }
 
 fn phase(job: JobId) -> Phase<u64> {
@@ -532,15 +539,7 @@ mod lifecycle {
         new_test_ext().execute_with(|| {
             let (_, job) = setup(2);
             let r = Receipt::new(ExitStatus::OutOfFuel, FUEL_LIMIT, b"");
-            for p in &P[..2] {
-                claim(*p, job);
-            }
-            for p in &P[..2] {
-                commit_to(*p, job, &r);
-            }
-            for p in &P[..2] {
-                reveal_as(*p, job, r, b"");
-            }
+            run_replicas_with(job, &[(r, b""), (r, b"")]);
             run_to_block(11);
             assert!(has_event(Event::ReplicaPaid { job, provider: P[0], payment: FUEL_LIMIT * PRICE, reward: FUEL_LIMIT }));
             let result = ResultOf::<Test>::get(job).unwrap();
@@ -1000,15 +999,7 @@ mod emission {
             s.fuel_limit = 100_000;
             s.max_price_per_fuel = PRICE;
             let job = post(ALICE, s.clone());
-            for p in &P[..2] {
-                claim(*p, job);
-            }
-            for p in &P[..2] {
-                commit_to(*p, job, &big);
-            }
-            for p in &P[..2] {
-                reveal_as(*p, job, big, b"");
-            }
+            run_replicas_with(job, &[(big, b""), (big, b"")]);
             run_to_block(11);
             // Era 0's budget is 10,000: the first replica takes it all, the second gets none.
             assert_eq!(TotalEmitted::<Test>::get(), ERA0_EMISSION);
@@ -1017,15 +1008,7 @@ mod emission {
 
             run_to_block(u64::from(ERA_LENGTH));
             let job = post(ALICE, s);
-            for p in &P[..2] {
-                claim(*p, job);
-            }
-            for p in &P[..2] {
-                commit_to(*p, job, &big);
-            }
-            for p in &P[..2] {
-                reveal_as(*p, job, big, b"");
-            }
+            run_replicas_with(job, &[(big, b""), (big, b"")]);
             run_to_block(u64::from(ERA_LENGTH) + 10);
             // Era 1: 10 % less.
             assert_eq!(TotalEmitted::<Test>::get(), ERA0_EMISSION + 9_000);

@@ -121,21 +121,15 @@ impl<B: Copy> Phase<B> {
     }
 }
 
-/// The state of a coarse job phase, for indexes and RPC.
-#[derive(
-    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
-)]
-pub enum PhaseKind {
-    /// See [`Phase::Open`].
-    Open,
-    /// See [`Phase::Committing`].
-    Committing,
-    /// See [`Phase::Revealing`].
-    Revealing,
-    /// See [`Phase::Challengeable`].
-    Challengeable,
-    /// See [`Phase::Disputed`].
-    Disputed,
+/// What one account should hold for the market, by hold reason (see `Pallet::hold_books`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct HoldBooks<Balance> {
+    /// `HoldReason::Escrow`: escrow of the account's live jobs.
+    pub escrow: Balance,
+    /// `HoldReason::StorageDeposit`: deposits of its live jobs and retained results.
+    pub deposit: Balance,
+    /// `HoldReason::ChallengeBond`: bonds of its open challenges.
+    pub bond: Balance,
 }
 
 /// A live job.
