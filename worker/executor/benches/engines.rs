@@ -1,0 +1,82 @@
+//! Compute-bound programs under the metered fast engine (wasmtime), the metered interpreter
+//! (wasmi) and a native build of the same Rust code. Prints times and ratios to native.
+//! Target: the metered fast engine within 1.5× native.
+//!
+//!     cargo bench -p tessera-executor --bench engines
+//!
+//! Compilation is timed separately: a worker compiles a program once and caches it.
+
+use std::time::{Duration, Instant};
+
+use tessera_executor::{prepare, Compiler, Engine, Interpreter, ProgramLimits, RunLimits};
+use tessera_programs::{input, reference};
+
+const LIMITS: ProgramLimits = ProgramLimits { max_code_len: 256 * 1024, max_memory_pages: 256, max_table_elements: 4096 };
+const RUN: RunLimits = RunLimits { fuel: u64::MAX / 4, max_memory_pages: 256, max_output_len: 1 << 20 };
+
+/// Median of `runs` timings of `f`.
+fn median(runs: usize, mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let compiler = Compiler::new(Duration::from_secs(600)).expect("engine");
+    let interpreter = Interpreter::new();
+    type Native = fn(&[u8]) -> Vec<u8>;
+    let cases: [(&str, &[u8], Vec<u8>, Native); 4] = [
+        ("mandelbrot 256x192x1000", tessera_programs::MANDELBROT, input::mandelbrot(256, 192, 1000), reference::mandelbrot),
+        ("matmul 128", tessera_programs::MATMUL, input::matmul(128, 1), reference::matmul),
+        ("monte_carlo 2M", tessera_programs::MONTE_CARLO, input::monte_carlo(1, 2_000_000), reference::monte_carlo),
+        ("hash_chain 5M", tessera_programs::HASH_CHAIN, input::hash_chain(5_000_000, b"bench"), reference::hash_chain),
+    ];
+    println!(
+        "{:<26} {:>10} {:>10} {:>10} {:>9} {:>12} {:>10} {:>12}",
+        "program", "native ms", "wasmtime", "wasmi ms", "compile", "fuel", "wt/native", "wasmi/native"
+    );
+    for (name, code, input, native) in cases {
+        let program = prepare(code, &LIMITS).expect("valid program");
+        let compile_started = Instant::now();
+        let module = compiler.compile(&program).expect("compiles");
+        let compile = compile_started.elapsed();
+        let interpreted = interpreter.compile(&program).expect("compiles");
+
+        let expected = native(&input);
+        let fast = compiler.run(&module, &input, &RUN).expect("runs");
+        assert_eq!(fast.output, expected, "{name}: wasmtime output differs from native");
+        let slow = interpreter.run(&interpreted, &input, &RUN).expect("runs");
+        assert_eq!(slow, fast, "{name}: engines disagree");
+
+        let t_native = median(7, || {
+            std::hint::black_box(native(std::hint::black_box(&input)));
+        });
+        let t_fast = median(7, || {
+            std::hint::black_box(compiler.run(&module, &input, &RUN).expect("runs"));
+        });
+        let t_slow = median(3, || {
+            std::hint::black_box(interpreter.run(&interpreted, &input, &RUN).expect("runs"));
+        });
+        println!(
+            "{:<26} {:>10.2} {:>10.2} {:>10.1} {:>8.1}ms {:>12} {:>9.2}x {:>11.1}x",
+            name,
+            ms(t_native),
+            ms(t_fast),
+            ms(t_slow),
+            ms(compile),
+            fast.receipt.fuel_used,
+            t_fast.as_secs_f64() / t_native.as_secs_f64(),
+            t_slow.as_secs_f64() / t_native.as_secs_f64(),
+        );
+    }
+}

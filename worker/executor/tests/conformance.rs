@@ -1,0 +1,228 @@
+//! Conformance: a corpus of programs — normal, trapping, aborting, out of fuel, memory-hungry,
+//! deeply recursive, float-using — runs on both engines, which must agree on the receipt (status,
+//! fuel used, output hash) and the output, at every fuel limit tried.
+
+use std::time::Duration;
+
+use tessera_executor::{
+    prepare, Compiler, Engine, ExitStatus, Execution, Instrumented, Interpreter, ProgramLimits, RunLimits,
+};
+
+const LIMITS: ProgramLimits = ProgramLimits { max_code_len: 256 * 1024, max_memory_pages: 256, max_table_elements: 4096 };
+
+fn run_limits(fuel: u64) -> RunLimits {
+    RunLimits { fuel, max_memory_pages: 256, max_output_len: 64 * 1024 }
+}
+
+fn program(wat: &str) -> Instrumented {
+    prepare(&wat::parse_str(wat).expect("valid WAT"), &LIMITS).expect("a valid program")
+}
+
+struct Engines {
+    compiler: Compiler,
+    interpreter: Interpreter,
+}
+
+impl Engines {
+    fn new() -> Self {
+        Engines { compiler: Compiler::new(Duration::from_secs(60)).expect("engine"), interpreter: Interpreter::new() }
+    }
+
+    /// Runs on both engines, asserts they agree, returns the execution.
+    fn both(&self, program: &Instrumented, input: &[u8], limits: RunLimits) -> Execution {
+        let fast = self.compiler.execute(program, input, &limits).expect("compiler runs");
+        let slow = self.interpreter.execute(program, input, &limits).expect("interpreter runs");
+        assert_eq!(fast, slow, "engines disagree at fuel {}", limits.fuel);
+        assert!(fast.receipt.fuel_used <= limits.fuel);
+        fast
+    }
+}
+
+const IO: &str = r#"
+  (import "tessera" "input_len" (func $input_len (result i32)))
+  (import "tessera" "read_input" (func $read_input (param i32 i32 i32) (result i32)))
+  (import "tessera" "write_output" (func $write_output (param i32 i32)))
+  (import "tessera" "abort" (func $abort (param i32)))
+"#;
+
+fn module(body: &str) -> String {
+    format!("(module {IO} (memory (export \"memory\") 1 256) {body})")
+}
+
+#[test]
+fn echo_copies_input_to_output() {
+    let e = Engines::new();
+    let p = program(&module(
+        r#"(func (export "run") (local $n i32)
+             (local.set $n (call $read_input (i32.const 0) (i32.const 0) (call $input_len)))
+             (call $write_output (i32.const 0) (local.get $n)))"#,
+    ));
+    let run = e.both(&p, b"hello, tessera", run_limits(1_000));
+    assert_eq!(run.receipt.status, ExitStatus::Ok);
+    assert_eq!(run.output, b"hello, tessera");
+    // Three host calls (32 each), per-byte charges for read_input and write_output (14 bytes / 8
+    // = 1 each) and six plain instructions (three i32.const, local.set, local.get, end): the
+    // exact figure pins the schedule down.
+    assert_eq!(run.receipt.fuel_used, 32 * 3 + 2 + 6);
+}
+
+#[test]
+fn the_example_programs_match_their_native_builds() {
+    use tessera_programs::{input, reference};
+    let e = Engines::new();
+    let cases: Vec<(&[u8], Vec<u8>, Vec<u8>)> = vec![
+        (tessera_programs::HASH_CHAIN, input::hash_chain(1000, b"seed"), reference::hash_chain(&input::hash_chain(1000, b"seed"))),
+        (tessera_programs::MANDELBROT, input::mandelbrot(64, 48, 100), reference::mandelbrot(&input::mandelbrot(64, 48, 100))),
+        (tessera_programs::MONTE_CARLO, input::monte_carlo(7, 20_000), reference::monte_carlo(&input::monte_carlo(7, 20_000))),
+        (tessera_programs::MATMUL, input::matmul(24, 3), reference::matmul(&input::matmul(24, 3))),
+    ];
+    for (code, input, expected) in cases {
+        let p = prepare(code, &LIMITS).expect("example programs are valid");
+        let run = e.both(&p, &input, run_limits(1_000_000_000));
+        assert_eq!(run.receipt.status, ExitStatus::Ok);
+        assert_eq!(run.output, expected);
+    }
+}
+
+#[test]
+fn out_of_fuel_stops_at_the_same_point_on_both_engines() {
+    let e = Engines::new();
+    // Writes a byte per iteration, so how far it got is visible in the output.
+    let p = program(&module(
+        r#"(func (export "run") (local $i i32)
+             (loop $l
+               (i32.store8 (i32.const 0) (local.get $i))
+               (call $write_output (i32.const 0) (i32.const 1))
+               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+               (br_if $l (i32.lt_u (local.get $i) (i32.const 200)))))"#,
+    ));
+    let full = e.both(&p, &[], run_limits(1_000_000));
+    assert_eq!(full.receipt.status, ExitStatus::Ok);
+    assert_eq!(full.output.len(), 200);
+    let mut previous_len = 0;
+    for fuel in (0..full.receipt.fuel_used).step_by(97) {
+        let run = e.both(&p, &[], run_limits(fuel));
+        assert_eq!(run.receipt.status, ExitStatus::OutOfFuel, "fuel {fuel}");
+        assert_eq!(run.receipt.fuel_used, fuel);
+        assert!(run.output.len() >= previous_len, "more fuel never yields less output");
+        previous_len = run.output.len();
+    }
+    // Exactly enough fuel finishes; one less does not.
+    let exact = e.both(&p, &[], run_limits(full.receipt.fuel_used));
+    assert_eq!(exact.receipt, full.receipt);
+    let short = e.both(&p, &[], run_limits(full.receipt.fuel_used - 1));
+    assert_eq!(short.receipt.status, ExitStatus::OutOfFuel);
+}
+
+#[test]
+fn traps_and_aborts_are_receipts() {
+    let e = Engines::new();
+    let cases = [
+        ("(func (export \"run\") (drop (i32.div_u (i32.const 1) (i32.const 0))))", ExitStatus::Trapped),
+        ("(func (export \"run\") unreachable)", ExitStatus::Trapped),
+        ("(func (export \"run\") (drop (i32.load (i32.const -4))))", ExitStatus::Trapped),
+        ("(func (export \"run\") (call $write_output (i32.const 65530) (i32.const 100)))", ExitStatus::Trapped),
+        ("(func (export \"run\") (call $write_output (i32.const 0) (i32.const 70000)))", ExitStatus::Trapped),
+        ("(func (export \"run\") (call $abort (i32.const 7)))", ExitStatus::Aborted(7)),
+    ];
+    for (body, status) in cases {
+        let run = e.both(&program(&module(body)), &[], run_limits(10_000));
+        assert_eq!(run.receipt.status, status, "{body}");
+        assert!(run.receipt.fuel_used > 0);
+    }
+    // Output written before a trap is part of the receipt.
+    let p = program(&module(
+        r#"(data (i32.const 0) "partial")
+           (func (export "run") (call $write_output (i32.const 0) (i32.const 7)) unreachable)"#,
+    ));
+    let run = e.both(&p, &[], run_limits(10_000));
+    assert_eq!((run.receipt.status, run.output.as_slice()), (ExitStatus::Trapped, &b"partial"[..]));
+}
+
+#[test]
+fn memory_growth_stops_at_the_cap_on_both_engines() {
+    let e = Engines::new();
+    // Grows one page at a time until refused; outputs how many pages it got.
+    let p = program(
+        &format!(
+            "(module {IO} (memory (export \"memory\") 1)
+               (func (export \"run\") (local $n i32)
+                 (block $full (loop $grow
+                   (br_if $full (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+                   (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                   (br $grow)))
+                 (i32.store (i32.const 0) (local.get $n))
+                 (call $write_output (i32.const 0) (i32.const 4))))"
+        ),
+    );
+    let mut limits = run_limits(10_000_000);
+    limits.max_memory_pages = 40;
+    let run = e.both(&p, &[], limits);
+    assert_eq!(run.receipt.status, ExitStatus::Ok);
+    assert_eq!(run.output, 39u32.to_le_bytes());
+    // Every page asked for costs fuel, including the refused one.
+    assert!(run.receipt.fuel_used > 40 * 1024);
+}
+
+#[test]
+fn deep_recursion_traps_at_the_budget_not_the_engine_stack() {
+    let e = Engines::new();
+    // Recurses `input` levels deep; traps (identically) once past the call-depth budget.
+    let p = program(&module(
+        r#"(func $down (param $n i32) (result i32)
+             (if (result i32) (i32.eqz (local.get $n))
+               (then (i32.const 0))
+               (else (i32.add (i32.const 1) (call $down (i32.sub (local.get $n) (i32.const 1)))))))
+           (func (export "run")
+             (drop (call $read_input (i32.const 0) (i32.const 0) (i32.const 4)))
+             (i32.store (i32.const 0) (call $down (i32.load (i32.const 0))))
+             (call $write_output (i32.const 0) (i32.const 4)))"#,
+    ));
+    let shallow = e.both(&p, &100u32.to_le_bytes(), run_limits(10_000_000));
+    assert_eq!((shallow.receipt.status, shallow.output.clone()), (ExitStatus::Ok, 100u32.to_le_bytes().to_vec()));
+    let deep = e.both(&p, &1_000_000u32.to_le_bytes(), run_limits(100_000_000));
+    assert_eq!(deep.receipt.status, ExitStatus::Trapped);
+}
+
+#[test]
+fn nans_are_canonical_on_both_engines() {
+    let e = Engines::new();
+    // 0/0, sqrt(-1) and a NaN with a payload through arithmetic: all come out as the canonical
+    // NaN, whatever the CPU would have produced.
+    let p = program(&module(
+        r#"(func (export "run")
+             (f32.store (i32.const 0) (f32.div (f32.const 0) (f32.const 0)))
+             (f64.store (i32.const 4) (f64.sqrt (f64.const -1)))
+             (f64.store (i32.const 12) (f64.add (f64.const nan:0x4) (f64.const 1)))
+             (f32.store (i32.const 20) (f32.demote_f64 (f64.const -nan:0x123)))
+             (f64.store (i32.const 24) (f64.mul (f64.const 1.5) (f64.const 2)))
+             (call $write_output (i32.const 0) (i32.const 32)))"#,
+    ));
+    let run = e.both(&p, &[], run_limits(10_000));
+    let f32_at = |i: usize| u32::from_le_bytes(run.output[i..i + 4].try_into().expect("4 bytes"));
+    let f64_at = |i: usize| u64::from_le_bytes(run.output[i..i + 8].try_into().expect("8 bytes"));
+    assert_eq!(f32_at(0), 0x7fc0_0000);
+    assert_eq!(f64_at(4), 0x7ff8_0000_0000_0000);
+    assert_eq!(f64_at(12), 0x7ff8_0000_0000_0000);
+    assert_eq!(f32_at(20), 0x7fc0_0000);
+    assert_eq!(f64::from_bits(f64_at(24)), 3.0);
+}
+
+#[test]
+fn invalid_modules_are_refused_before_any_engine() {
+    assert!(prepare(b"\0asm\x01\0\0\0garbage", &LIMITS).is_err());
+    let forbidden = format!(
+        "(module (import \"env\" \"clock\" (func)) (memory (export \"memory\") 1) (func (export \"run\")))"
+    );
+    assert!(prepare(&wat::parse_str(forbidden).expect("wat"), &LIMITS).is_err());
+}
+
+#[test]
+fn wall_clock_cap_gives_no_receipt() {
+    let compiler = Compiler::new(Duration::from_millis(50)).expect("engine");
+    let p = program(&module("(func (export \"run\") (loop $l (br $l)))"));
+    let started = std::time::Instant::now();
+    let result = compiler.execute(&p, &[], &run_limits(u64::MAX / 2));
+    assert_eq!(result, Err(tessera_executor::ExecError::Timeout));
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
