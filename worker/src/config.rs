@@ -1,0 +1,209 @@
+//! `tessera-worker` configuration: a TOML file, environment variables and flags, in rising
+//! precedence (a flag beats its environment variable, which beats the file).
+//!
+//! ```toml
+//! node = "ws://127.0.0.1:9944"
+//! suri = "//Bob"                 # or set TESSERA_SURI; never commit a real secret
+//! data_dir = "/var/lib/tessera-worker"
+//! metrics = "127.0.0.1:9616"
+//! audit = true
+//! max_fuel = 50000000000
+//! wall_clock_secs = 120
+//! log_format = "json"            # or "text"
+//!
+//! [register]                     # register and stake on start if not registered yet
+//! stake = "2000"                 # TSR
+//! capacity = 4
+//! price_per_fuel = "0.000000001" # TSR
+//! ```
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Parser;
+use serde::Deserialize;
+use tessera_runtime::Balance;
+
+use crate::worker::{Registration, Settings};
+
+/// Command-line flags (each also readable from its environment variable).
+#[derive(Parser, Debug, Default)]
+#[command(name = "tessera-worker", version, about = "Tessera provider worker: claims jobs, executes them, commits, reveals, audits and votes.")]
+pub struct Flags {
+    /// TOML configuration file.
+    #[arg(long, short, env = "TESSERA_WORKER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The node's WebSocket JSON-RPC endpoint.
+    #[arg(long, env = "TESSERA_NODE")]
+    pub node: Option<String>,
+    /// The provider key's secret URI (dev name like //Bob, mnemonic, or 0x seed).
+    #[arg(long, env = "TESSERA_SURI", hide_env_values = true)]
+    pub suri: Option<String>,
+    /// Directory of the worker's database.
+    #[arg(long, env = "TESSERA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9616).
+    #[arg(long, env = "TESSERA_METRICS")]
+    pub metrics: Option<SocketAddr>,
+    /// Register with this stake (TSR) on start if not registered yet.
+    #[arg(long, env = "TESSERA_REGISTER_STAKE")]
+    pub register_stake: Option<String>,
+    /// Capacity to register with.
+    #[arg(long, env = "TESSERA_REGISTER_CAPACITY")]
+    pub register_capacity: Option<u32>,
+    /// Price per fuel (TSR) to register with.
+    #[arg(long, env = "TESSERA_REGISTER_PRICE")]
+    pub register_price: Option<String>,
+    /// Audit other providers' agreed results and challenge wrong ones (true/false).
+    #[arg(long, env = "TESSERA_AUDIT")]
+    pub audit: Option<bool>,
+    /// Skip jobs whose fuel limit is above this.
+    #[arg(long, env = "TESSERA_MAX_FUEL")]
+    pub max_fuel: Option<u64>,
+    /// Wall-clock cap of one execution, in seconds.
+    #[arg(long, env = "TESSERA_WALL_CLOCK_SECS")]
+    pub wall_clock_secs: Option<u64>,
+    /// Log format: text or json.
+    #[arg(long, env = "TESSERA_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// TEST ONLY: commit to forged outputs (end-to-end tests use it to show a liar is caught and
+    /// slashed). Never use it with real stake.
+    #[arg(long, hide = true)]
+    pub dishonest_for_tests: bool,
+}
+
+/// The file's contents.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub node: Option<String>,
+    pub suri: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub metrics: Option<SocketAddr>,
+    pub audit: Option<bool>,
+    pub max_fuel: Option<u64>,
+    pub wall_clock_secs: Option<u64>,
+    pub log_format: Option<String>,
+    pub register: Option<FileRegistration>,
+}
+
+/// `[register]` in the file.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileRegistration {
+    pub stake: String,
+    pub capacity: u32,
+    pub price_per_fuel: String,
+}
+
+/// The merged configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub settings: Settings,
+    pub suri: String,
+    pub metrics: Option<SocketAddr>,
+    pub json_logs: bool,
+}
+
+/// Parses a TSR amount with up to 12 decimals (`"2000"`, `"0.5"`) into plancks.
+pub fn parse_tsr(s: &str) -> Result<Balance, String> {
+    let s = s.trim().trim_end_matches("TSR").trim();
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 12 || (whole.is_empty() && frac.is_empty()) {
+        return Err(format!("not a TSR amount with at most 12 decimals: {s}"));
+    }
+    let whole: Balance = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("not a number: {s}"))? };
+    let frac: Balance = if frac.is_empty() { 0 } else { format!("{frac:0<12}").parse().map_err(|_| format!("not a number: {s}"))? };
+    whole
+        .checked_mul(tessera_runtime::UNIT)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(|| format!("amount too large: {s}"))
+}
+
+impl Config {
+    /// Merges flags (with their environment variables) over the file named by `--config`.
+    pub fn load(flags: Flags) -> Result<Config, String> {
+        let file: File = match &flags.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            },
+            None => File::default(),
+        };
+        let suri = flags.suri.or(file.suri).ok_or("no provider key: pass --suri or set TESSERA_SURI")?;
+        let register = match (flags.register_stake, file.register) {
+            (Some(stake), file_reg) => Some(Registration {
+                stake: parse_tsr(&stake)?,
+                capacity: flags.register_capacity.or(file_reg.as_ref().map(|r| r.capacity)).unwrap_or(1),
+                price_per_fuel: match flags.register_price.or(file_reg.map(|r| r.price_per_fuel)) {
+                    Some(p) => parse_tsr(&p)?,
+                    None => 1,
+                },
+            }),
+            (None, Some(r)) => Some(Registration {
+                stake: parse_tsr(&r.stake)?,
+                capacity: flags.register_capacity.unwrap_or(r.capacity),
+                price_per_fuel: parse_tsr(&flags.register_price.unwrap_or(r.price_per_fuel))?,
+            }),
+            (None, None) => None,
+        };
+        let log_format = flags.log_format.or(file.log_format).unwrap_or_else(|| "text".into());
+        if log_format != "text" && log_format != "json" {
+            return Err(format!("log format must be text or json, not {log_format}"));
+        }
+        let data_dir = flags
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| std::env::var_os("HOME").map_or(PathBuf::from("."), PathBuf::from).join(".local/share/tessera-worker"));
+        Ok(Config {
+            settings: Settings {
+                node: flags.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into()),
+                data_dir,
+                register,
+                audit: flags.audit.or(file.audit).unwrap_or(true),
+                max_fuel: flags.max_fuel.or(file.max_fuel).unwrap_or(u64::MAX),
+                wall_clock: Duration::from_secs(flags.wall_clock_secs.or(file.wall_clock_secs).unwrap_or(120)),
+                dishonest: flags.dishonest_for_tests,
+            },
+            suri,
+            metrics: flags.metrics.or(file.metrics),
+            json_logs: log_format == "json",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsr_amounts_parse_exactly() {
+        assert_eq!(parse_tsr("2000"), Ok(2_000 * tessera_runtime::UNIT));
+        assert_eq!(parse_tsr("0.000000000001"), Ok(1));
+        assert_eq!(parse_tsr("1.5 TSR"), Ok(1_500_000_000_000));
+        assert!(parse_tsr("1.0000000000001").is_err());
+        assert!(parse_tsr("abc").is_err());
+        assert!(parse_tsr("").is_err());
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("worker.toml");
+        std::fs::write(
+            &path,
+            "node = \"ws://file:1\"\nsuri = \"//Bob\"\naudit = false\n[register]\nstake = \"10\"\ncapacity = 2\nprice_per_fuel = \"0.000000000002\"\n",
+        )
+        .expect("write");
+        let flags = Flags { config: Some(path.clone()), node: Some("ws://flag:2".into()), register_capacity: Some(5), ..Default::default() };
+        let config = Config::load(flags).expect("loads");
+        assert_eq!(config.settings.node, "ws://flag:2");
+        assert_eq!(config.suri, "//Bob");
+        assert!(!config.settings.audit);
+        let r = config.settings.register.expect("registers");
+        assert_eq!((r.stake, r.capacity, r.price_per_fuel), (10 * tessera_runtime::UNIT, 5, 2));
+
+        std::fs::write(&path, "nodes = \"typo\"\n").expect("write");
+        let err = Config::load(Flags { config: Some(path), suri: Some("//Bob".into()), ..Default::default() }).unwrap_err();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+}
