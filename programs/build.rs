@@ -25,8 +25,18 @@ fn main() {
     println!("cargo:rerun-if-changed=guest/src");
     println!("cargo:rerun-if-changed=guest/Cargo.toml");
     let target_dir = out.join("guest-target");
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    // Same toolchain choice as the runtime's wasm build: scripts/setup.sh sets
+    // WASM_BUILD_TOOLCHAIN when rustup's own wasm32v1-none target is unavailable.
+    println!("cargo:rerun-if-env-changed=WASM_BUILD_TOOLCHAIN");
+    let mut cargo = match env::var("WASM_BUILD_TOOLCHAIN") {
+        Ok(toolchain) => {
+            let mut c = Command::new("rustup");
+            c.args(["run", &toolchain, "cargo"]);
+            c
+        },
+        Err(_) => Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into())),
+    };
+    let status = cargo
         .args(["build", "--release", "--offline", "--target", "wasm32v1-none", "--manifest-path"])
         .arg(guest.join("Cargo.toml"))
         .arg("--target-dir")
@@ -36,6 +46,8 @@ fn main() {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTC")
+        .env_remove("RUSTUP_TOOLCHAIN")
         .status()
         .expect("cargo runs");
     assert!(

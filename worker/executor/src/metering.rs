@@ -18,9 +18,13 @@
 //!   operand stack + its constants) to a call-depth global and traps once the total passes
 //!   [`Schedule::stack_budget`], so deep recursion traps at the same point on every engine,
 //!   long before any engine's own stack limit.
-//! - **NaNs.** Every float instruction that can produce a NaN is followed by a select that
-//!   replaces any NaN by the canonical one (`0x7fc00000` / `0x7ff8000000000000`), so NaN bit
-//!   patterns never depend on the CPU or the engine.
+//! - **NaNs.** A NaN's bits (sign and payload) differ between CPUs and engines, but a program
+//!   can only observe them where a float's bits escape: `f32.store`/`f64.store`,
+//!   `i32.reinterpret_f32`/`i64.reinterpret_f64`, and the sign operand of `copysign`. Right
+//!   before each of those the value is passed through a select that replaces any NaN by the
+//!   canonical one (`0x7fc00000` / `0x7ff8000000000000`). Everything else a program can do with
+//!   a NaN (compare, convert, compute) depends only on its being a NaN, so results are
+//!   identical everywhere while float arithmetic itself runs at full speed.
 //! - **Exports** are reduced to `run`, `memory` and the two metering globals; custom sections
 //!   are dropped.
 
@@ -306,19 +310,17 @@ fn ends_segment(op: &Operator) -> bool {
     )
 }
 
-/// Which result type an instruction that may produce a NaN has, if it is one.
-enum NanResult {
+/// The float type of the value on top of the stack when `op` lets a float's bits escape.
+enum NanEscape {
     F32,
     F64,
 }
 
-fn nan_result(op: &Operator) -> Option<NanResult> {
+fn nan_escape(op: &Operator) -> Option<NanEscape> {
     use Operator::*;
     match op {
-        F32Add | F32Sub | F32Mul | F32Div | F32Sqrt | F32Min | F32Max | F32Ceil | F32Floor | F32Trunc |
-        F32Nearest | F32DemoteF64 => Some(NanResult::F32),
-        F64Add | F64Sub | F64Mul | F64Div | F64Sqrt | F64Min | F64Max | F64Ceil | F64Floor | F64Trunc |
-        F64Nearest | F64PromoteF32 => Some(NanResult::F64),
+        F32Store { .. } | I32ReinterpretF32 | F32Copysign => Some(NanEscape::F32),
+        F64Store { .. } | I64ReinterpretF64 | F64Copysign => Some(NanEscape::F64),
         _ => None,
     }
 }
@@ -468,14 +470,9 @@ impl Context<'_> {
             self.depth(f, cost, true);
         }
 
-        let instruction = RoundtripReencoder.instruction(op.clone()).map_err(encode_err)?;
-        f.instruction(&instruction);
-
-        if let Some(cost) = frame {
-            self.depth(f, cost, false);
-        }
-        match nan_result(op) {
-            Some(NanResult::F32) => {
+        // Canonicalize the float whose bits are about to escape (always the top of the stack).
+        match nan_escape(op) {
+            Some(NanEscape::F32) => {
                 f.instruction(&Instruction::LocalTee(temps.f32));
                 f.instruction(&Instruction::F32Const(f32::from_bits(0x7fc0_0000).into()));
                 f.instruction(&Instruction::LocalGet(temps.f32));
@@ -483,7 +480,7 @@ impl Context<'_> {
                 f.instruction(&Instruction::F32Eq);
                 f.instruction(&Instruction::Select);
             },
-            Some(NanResult::F64) => {
+            Some(NanEscape::F64) => {
                 f.instruction(&Instruction::LocalTee(temps.f64));
                 f.instruction(&Instruction::F64Const(f64::from_bits(0x7ff8_0000_0000_0000).into()));
                 f.instruction(&Instruction::LocalGet(temps.f64));
@@ -492,6 +489,13 @@ impl Context<'_> {
                 f.instruction(&Instruction::Select);
             },
             None => {},
+        }
+
+        let instruction = RoundtripReencoder.instruction(op.clone()).map_err(encode_err)?;
+        f.instruction(&instruction);
+
+        if let Some(cost) = frame {
+            self.depth(f, cost, false);
         }
         Ok(())
     }

@@ -196,7 +196,10 @@ fn nans_are_canonical_on_both_engines() {
              (f64.store (i32.const 12) (f64.add (f64.const nan:0x4) (f64.const 1)))
              (f32.store (i32.const 20) (f32.demote_f64 (f64.const -nan:0x123)))
              (f64.store (i32.const 24) (f64.mul (f64.const 1.5) (f64.const 2)))
-             (call $write_output (i32.const 0) (i32.const 32)))"#,
+             ;; Bits escaping through reinterpret and copysign's sign operand.
+             (i64.store (i32.const 32) (i64.reinterpret_f64 (f64.div (f64.const 0) (f64.const 0))))
+             (f64.store (i32.const 40) (f64.copysign (f64.const 1) (f64.div (f64.const 0) (f64.const 0))))
+             (call $write_output (i32.const 0) (i32.const 48)))"#,
     ));
     let run = e.both(&p, &[], run_limits(10_000));
     let f32_at = |i: usize| u32::from_le_bytes(run.output[i..i + 4].try_into().expect("4 bytes"));
@@ -206,6 +209,9 @@ fn nans_are_canonical_on_both_engines() {
     assert_eq!(f64_at(12), 0x7ff8_0000_0000_0000);
     assert_eq!(f32_at(20), 0x7fc0_0000);
     assert_eq!(f64::from_bits(f64_at(24)), 3.0);
+    assert_eq!(f64_at(32), 0x7ff8_0000_0000_0000);
+    // The canonical NaN is positive, so the sign copied from it is too.
+    assert_eq!(f64::from_bits(f64_at(40)), 1.0);
 }
 
 #[test]
