@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    chain::{storage, twox64_map_key, Client, Events},
+    chain::{storage, Client, Events},
     Node,
 };
 use pallet_market::{Event as MarketEvent, InputSpec, JobSpec, Outcome};
@@ -197,10 +197,10 @@ fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     assert_eq!(block, u64::from(window_end), "settled in the block its window closed");
     assert_eq!((paid, fee), (1_200, 60), "2 × 600 fuel × 1, plus a 5 % fee");
     let result: pallet_market::JobResult<Runtime> =
-        storage(&node, &twox64_map_key("Market", "ResultOf", &honest_job)).expect("the result is kept");
+        storage(&node, &tessera_worker::client::keys::twox64("Market", "ResultOf", &honest_job)).expect("the result is kept");
     assert_eq!(result.receipt, Some(truth));
     assert_eq!(result.output.expect("output kept").to_vec(), OUTPUT.to_vec());
-    let live: Option<pallet_market::Job<Runtime>> = storage(&node, &twox64_map_key("Market", "JobOf", &honest_job));
+    let live: Option<pallet_market::Job<Runtime>> = storage(&node, &tessera_worker::client::keys::twox64("Market", "JobOf", &honest_job));
     assert!(live.is_none(), "the live job's storage is gone");
     assert!(events.failures().is_empty());
 

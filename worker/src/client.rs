@@ -222,20 +222,20 @@ impl Client {
     /// The latest finalized block: (number, hash).
     pub async fn finalized(&self) -> Result<(u32, H256), ClientError> {
         let hash: String = self.call("chain_getFinalizedHead", vec![]).await?;
-        self.header_number(&hash).await.map(|n| (n, H256::from_slice(&from_hex(&hash).unwrap_or_default())))
+        let number = self.header_number(vec![hash.clone().into()]).await?;
+        Ok((number, H256::from_slice(&from_hex(&hash)?)))
     }
 
     /// The best block: (number, hash).
     pub async fn best(&self) -> Result<(u32, H256), ClientError> {
-        let header: Value = self.call("chain_getHeader", vec![]).await?;
-        let number = header["number"].as_str().ok_or_else(|| ClientError::Decode("header number".into()))?;
-        let number = u32::from_str_radix(number.trim_start_matches("0x"), 16).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let number = self.header_number(vec![]).await?;
         let hash: String = self.call("chain_getBlockHash", vec![number.into()]).await?;
         Ok((number, H256::from_slice(&from_hex(&hash)?)))
     }
 
-    async fn header_number(&self, hash: &str) -> Result<u32, ClientError> {
-        let header: Value = self.call("chain_getHeader", vec![hash.into()]).await?;
+    /// The number of the block `chain_getHeader` returns for `args` (a hash, or none: best).
+    async fn header_number(&self, args: Vec<Value>) -> Result<u32, ClientError> {
+        let header: Value = self.call("chain_getHeader", args).await?;
         let number = header["number"].as_str().ok_or_else(|| ClientError::Decode("header number".into()))?;
         u32::from_str_radix(number.trim_start_matches("0x"), 16).map_err(|e| ClientError::Decode(e.to_string()))
     }
@@ -346,10 +346,10 @@ impl Client {
         self.storage(&keys::blake2("Providers", "ProviderOf", who), at).await
     }
 
-    /// An account's free balance.
-    pub async fn free_balance(&self, who: &AccountId) -> Result<Balance, ClientError> {
+    /// An account's free balance (at the best block when `at` is `None`).
+    pub async fn free_balance(&self, who: &AccountId, at: Option<H256>) -> Result<Balance, ClientError> {
         let info: Option<frame_system::AccountInfo<u32, pallet_balances::AccountData<Balance>>> =
-            self.storage(&keys::blake2("System", "Account", who), None).await?;
+            self.storage(&keys::blake2("System", "Account", who), at).await?;
         Ok(info.map_or(0, |i| i.data.free))
     }
 
@@ -358,23 +358,9 @@ impl Client {
         Ok(self.storage(&keys::prefix("System", "Events"), Some(at)).await?.unwrap_or_default())
     }
 
-    fn sign(&self, signer: &Signer, call: RuntimeCall, nonce: u32) -> UncheckedExtrinsic {
-        let extension: TxExtension = (
-            frame_system::CheckNonZeroSender::new(),
-            frame_system::CheckSpecVersion::new(),
-            frame_system::CheckTxVersion::new(),
-            frame_system::CheckGenesis::new(),
-            frame_system::CheckEra::from(Era::Immortal),
-            frame_system::CheckNonce::from(nonce),
-            frame_system::CheckWeight::new(),
-            pallet_transaction_payment::ChargeTransactionPayment::from(0),
-            frame_metadata_hash_extension::CheckMetadataHash::new(false),
-            frame_system::WeightReclaim::new(),
-        );
-        let implicit = ((), self.spec_version, self.tx_version, self.genesis, self.genesis, (), (), (), None, ());
-        let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-        let signature = payload.using_encoded(|bytes| signer.pair.sign(bytes));
-        UncheckedExtrinsic::new_signed(call, MultiAddress::Id(signer.account()), MultiSignature::Sr25519(signature), extension)
+    /// What this client's signatures commit to.
+    pub fn chain_id(&self) -> ChainId {
+        ChainId { genesis: self.genesis, spec_version: self.spec_version, tx_version: self.tx_version }
     }
 
     async fn next_nonce(&self, signer: &Signer) -> Result<u32, ClientError> {
@@ -393,7 +379,7 @@ impl Client {
     /// Signs and submits `call`; returns the extrinsic hash once the pool accepted it.
     pub async fn submit(&self, signer: &Signer, call: RuntimeCall) -> Result<H256, ClientError> {
         let nonce = self.next_nonce(signer).await?;
-        let xt = self.sign(signer, call, nonce);
+        let xt = sign(&signer.pair, &self.chain_id(), call, nonce);
         let result: Result<String, _> = self.call("author_submitExtrinsic", vec![to_hex(&xt.encode()).into()]).await;
         match result {
             Ok(hash) => Ok(H256::from_slice(&from_hex(&hash)?)),
@@ -452,6 +438,38 @@ impl Client {
         }
         Ok(Some(Ok(Included { block, events })))
     }
+}
+
+/// The chain facts a signed extrinsic commits to.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainId {
+    /// Genesis hash (also the era's block, as extrinsics are immortal).
+    pub genesis: H256,
+    /// Runtime spec version.
+    pub spec_version: u32,
+    /// Transaction version.
+    pub tx_version: u32,
+}
+
+/// Signs `call` with `pair` as the runtime expects: immortal, `nonce`, no tip, no metadata hash.
+pub fn sign(pair: &sr25519::Pair, chain: &ChainId, call: RuntimeCall, nonce: u32) -> UncheckedExtrinsic {
+    let extension: TxExtension = (
+        frame_system::CheckNonZeroSender::new(),
+        frame_system::CheckSpecVersion::new(),
+        frame_system::CheckTxVersion::new(),
+        frame_system::CheckGenesis::new(),
+        frame_system::CheckEra::from(Era::Immortal),
+        frame_system::CheckNonce::from(nonce),
+        frame_system::CheckWeight::new(),
+        pallet_transaction_payment::ChargeTransactionPayment::from(0),
+        frame_metadata_hash_extension::CheckMetadataHash::new(false),
+        frame_system::WeightReclaim::new(),
+    );
+    let implicit = ((), chain.spec_version, chain.tx_version, chain.genesis, chain.genesis, (), (), (), None, ());
+    let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+    let signature = payload.using_encoded(|bytes| pair.sign(bytes));
+    let who = AccountId::from(pair.public());
+    UncheckedExtrinsic::new_signed(call, MultiAddress::Id(who), MultiSignature::Sr25519(signature), extension)
 }
 
 fn id_suffix(key: &[u8]) -> Option<JobId> {

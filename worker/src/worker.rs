@@ -65,21 +65,18 @@ const RETRY_AFTER_BLOCKS: u32 = 5;
 /// How often the database drops jobs that ended.
 const PRUNE_EVERY_BLOCKS: u32 = 50;
 
+/// A program compiled by the fast engine.
+type Compiled = <Compiler as Engine>::Compiled;
+
 /// Compiles programs once and runs them.
 struct Executor {
     compiler: Compiler,
     limits: ProgramLimits,
-    max_memory_pages: u32,
-    cache: Mutex<HashMap<ProgramId, Arc<wasmtime_module::Module>>>,
-}
-
-/// The compiled-module type of the fast engine, named for the cache.
-mod wasmtime_module {
-    pub type Module = <tessera_executor::Compiler as tessera_executor::Engine>::Compiled;
+    cache: Mutex<HashMap<ProgramId, Arc<Compiled>>>,
 }
 
 impl Executor {
-    fn prepare(&self, id: ProgramId, code: &[u8]) -> Result<Arc<wasmtime_module::Module>, ExecError> {
+    fn prepare(&self, id: ProgramId, code: &[u8]) -> Result<Arc<Compiled>, ExecError> {
         if let Some(m) = self.cache.lock().expect("cache lock").get(&id) {
             return Ok(m.clone());
         }
@@ -111,7 +108,6 @@ impl Worker {
         let executor = Arc::new(Executor {
             compiler: Compiler::new(settings.wall_clock)?,
             limits,
-            max_memory_pages: limits.max_memory_pages,
             cache: Mutex::new(HashMap::new()),
         });
         let me = signer.account();
@@ -375,7 +371,7 @@ impl Worker {
         }
         let limits = RunLimits {
             fuel: job.fuel_limit,
-            max_memory_pages: self.executor.max_memory_pages,
+            max_memory_pages: self.executor.limits.max_memory_pages,
             max_output_len: job.max_output_len,
         };
         let (executor, program) = (self.executor.clone(), job.program);

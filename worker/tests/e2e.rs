@@ -230,12 +230,7 @@ fn fees(events: &[RuntimeEvent]) -> BTreeMap<AccountId, Balance> {
 
 async fn free(chain: &Chain, at: u32, who: &AccountId) -> Balance {
     let hash = chain.client.block_hash(at).await.expect("rpc").expect("block");
-    let info: Option<frame_system::AccountInfo<u32, pallet_balances::AccountData<Balance>>> = chain
-        .client
-        .storage(&tessera_worker::client::keys::blake2("System", "Account", who), Some(hash))
-        .await
-        .expect("rpc");
-    info.map_or(0, |i| i.data.free)
+    chain.client.free_balance(who, Some(hash)).await.expect("rpc")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

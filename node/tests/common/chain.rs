@@ -1,6 +1,6 @@
-//! A minimal client for the tests: signs extrinsics with the runtime's own types (as
-//! polkadot.js or subxt would), submits them over JSON-RPC, and reads and decodes storage and
-//! events.
+//! A minimal blocking client for the tests: signs extrinsics with the same code as the worker and
+//! CLI (`tessera_worker::client::sign`), submits them over JSON-RPC, and reads and decodes
+//! storage and events.
 
 use std::collections::BTreeMap;
 
@@ -8,26 +8,15 @@ use codec::{Decode, Encode};
 use serde_json::{json, Value};
 use sp_core::{crypto::Ss58Codec, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
-use tessera_runtime::{RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic};
+use tessera_runtime::{RuntimeCall, RuntimeEvent};
+use tessera_worker::client::{keys, sign, to_hex, ChainId};
 
 use super::{hex_bytes, Node};
 
 /// Signs and submits extrinsics, keeping each signer's nonce.
 pub struct Client {
-    genesis: H256,
-    spec_version: u32,
-    tx_version: u32,
+    chain: ChainId,
     nonces: BTreeMap<Sr25519Keyring, u32>,
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + bytes.len() * 2);
-    s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
 }
 
 impl Client {
@@ -35,12 +24,12 @@ impl Client {
         let genesis = node.rpc("chain_getBlockHash", json!([0])).expect("genesis hash");
         let genesis = H256::from_slice(&hex_bytes(&genesis));
         let version = node.rpc("state_getRuntimeVersion", json!([])).expect("runtime version");
-        Client {
+        let chain = ChainId {
             genesis,
             spec_version: version["specVersion"].as_u64().expect("specVersion") as u32,
             tx_version: version["transactionVersion"].as_u64().expect("transactionVersion") as u32,
-            nonces: BTreeMap::new(),
-        }
+        };
+        Client { chain, nonces: BTreeMap::new() }
     }
 
     /// Signs `call` as `signer` (immortal, next nonce, no tip) and submits it; returns the
@@ -54,47 +43,11 @@ impl Client {
                 .as_u64()
                 .ok_or("nonce")? as u32,
         };
-        let extension: TxExtension = (
-            frame_system::CheckNonZeroSender::new(),
-            frame_system::CheckSpecVersion::new(),
-            frame_system::CheckTxVersion::new(),
-            frame_system::CheckGenesis::new(),
-            frame_system::CheckEra::from(Era::Immortal),
-            frame_system::CheckNonce::from(nonce),
-            frame_system::CheckWeight::new(),
-            pallet_transaction_payment::ChargeTransactionPayment::from(0),
-            frame_metadata_hash_extension::CheckMetadataHash::new(false),
-            frame_system::WeightReclaim::new(),
-        );
-        let implicit = ((), self.spec_version, self.tx_version, self.genesis, self.genesis, (), (), (), None, ());
-        let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
-        let signature = payload.using_encoded(|bytes| signer.sign(bytes));
-        let xt = UncheckedExtrinsic::new_signed(
-            call,
-            MultiAddress::Id(who),
-            MultiSignature::Sr25519(signature),
-            extension,
-        );
+        let xt = sign(&signer.pair(), &self.chain, call, nonce);
         let hash = node.rpc("author_submitExtrinsic", json!([to_hex(&xt.encode())]))?;
         self.nonces.insert(signer, nonce + 1);
         Ok(hash)
     }
-}
-
-/// The storage key of a plain value `pallet::item`.
-pub fn value_key(pallet: &str, item: &str) -> Vec<u8> {
-    let mut k = sp_io::hashing::twox_128(pallet.as_bytes()).to_vec();
-    k.extend_from_slice(&sp_io::hashing::twox_128(item.as_bytes()));
-    k
-}
-
-/// The storage key of `pallet::item[key]` in a `Twox64Concat` map.
-pub fn twox64_map_key(pallet: &str, item: &str, key: &impl Encode) -> Vec<u8> {
-    let mut k = value_key(pallet, item);
-    let encoded = key.encode();
-    k.extend_from_slice(&sp_io::hashing::twox_64(&encoded));
-    k.extend_from_slice(&encoded);
-    k
 }
 
 /// Reads and decodes a storage entry at the best block (or `None` if it is absent).
@@ -121,7 +74,7 @@ impl Events {
         else {
             return;
         };
-        let key = to_hex(&value_key("System", "Events"));
+        let key = to_hex(&keys::prefix("System", "Events"));
         while self.next_block <= best {
             let Ok(hash) = node.rpc("chain_getBlockHash", json!([self.next_block])) else { return };
             let Ok(raw) = node.rpc("state_getStorage", json!([key, hash])) else { return };

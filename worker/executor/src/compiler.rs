@@ -22,7 +22,7 @@ use crate::{
     metering::{FUEL_EXPORT, STATUS_EXPORT},
     Ended, Engine, ExecError, Execution, Instrumented, RunLimits,
 };
-use tessera_primitives::program::{HostFunction, ENTRY_POINT, HOST_MODULE, MEMORY_EXPORT, PAGE_SIZE};
+use tessera_primitives::program::{HostFunction, ENTRY_POINT, HOST_MODULE, MEMORY_EXPORT};
 
 /// Granularity of the wall-clock cap.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -80,11 +80,10 @@ impl Compiler {
     }
 
     fn run_here(&self, module: &Module, input: &[u8], limits: &RunLimits) -> Result<Execution, ExecError> {
-        let memory_bytes = u64::from(limits.max_memory_pages).saturating_mul(PAGE_SIZE);
         let data = Data {
             host: HostState::new(input.to_vec(), limits.max_output_len),
             limits: StoreLimitsBuilder::new()
-                .memory_size(usize::try_from(memory_bytes).unwrap_or(usize::MAX))
+                .memory_size(limits.memory_bytes())
                 .memories(1)
                 .instances(1)
                 .build(),

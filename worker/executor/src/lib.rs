@@ -43,6 +43,14 @@ pub struct RunLimits {
     pub max_output_len: u32,
 }
 
+impl RunLimits {
+    /// The memory cap in bytes, as engines' store limiters take it.
+    pub fn memory_bytes(&self) -> usize {
+        let bytes = u64::from(self.max_memory_pages).saturating_mul(tessera_primitives::program::PAGE_SIZE);
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+}
+
 /// A finished execution: the receipt and the output it hashes.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Execution {

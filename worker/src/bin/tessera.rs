@@ -4,6 +4,7 @@
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
+use frame_support::traits::Get;
 use sp_core::H256;
 use tessera_primitives::{program, JobId, ProgramId};
 use tessera_runtime::{Balance, Runtime, RuntimeCall, RuntimeEvent};
@@ -164,7 +165,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             let spec = spec_for(&job, program)?;
             let (escrow, deposit) = print_quote(&spec)?;
-            let free = client.free_balance(&signer.account()).await?;
+            let free = client.free_balance(&signer.account(), None).await?;
             if free < escrow.saturating_add(deposit) {
                 return Err(Failure(format!(
                     "insufficient balance: {} needs {} (escrow {} + deposit {}) and has {} free",
@@ -323,7 +324,6 @@ fn spec_for(args: &JobArgs, program: ProgramId) -> Result<pallet_market::JobSpec
     })
 }
 
-use frame_support::traits::Get;
 
 /// Prints the price breakdown; returns (escrow, deposit).
 fn print_quote(spec: &pallet_market::JobSpec<Runtime>) -> Result<(Balance, Balance), Failure> {
