@@ -2,7 +2,9 @@
 //! polkadot.js or subxt would): a program is uploaded, providers register, jobs are posted,
 //! claimed, committed and revealed; an honest job left alone settles by itself when its
 //! challenge window closes; a job whose replicas disagree is decided by a drawn committee; a
-//! cancelled job refunds. Every call's event is checked.
+//! cancelled job refunds. Every call's event is checked. Along the way the `tessera_*` RPC
+//! namespace is checked against the same chain: quotes, providers, why a job is unmatched, and
+//! job views before and after settlement.
 
 mod common;
 
@@ -16,7 +18,9 @@ use pallet_market::{Event as MarketEvent, InputSpec, JobSpec, Outcome};
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 use sp_runtime::Permill;
 use tessera_primitives::{commitment, program::synthetic_program, ExitStatus, JobId, Receipt};
+use serde_json::{json, Value};
 use tessera_runtime::{Runtime, RuntimeCall, RuntimeEvent, UNIT};
+use tessera_runtime_api::{JobPage, JobStatus, JobView, ProviderView, QuoteView, Reason, Unmatched};
 
 const STARTUP: Duration = Duration::from_secs(300);
 /// Blocks come every 6 s; the challenge window is the runtime's minimum (10 blocks).
@@ -40,6 +44,24 @@ fn spec(program: sp_core::H256, replicas: u32) -> JobSpec<Runtime> {
         execution_timeout: 100,
         challenge_window: 10,
     }
+}
+
+/// Calls a `tessera_*` method and decodes its result.
+fn tessera<T: serde::de::DeserializeOwned>(node: &Node, method: &str, params: Value) -> T {
+    let v = node.rpc(&format!("tessera_{method}"), params).unwrap_or_else(|e| panic!("tessera_{method}: {e}"));
+    serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("tessera_{method} answered {v}: {e}"))
+}
+
+fn quote_params(spec: &JobSpec<Runtime>) -> Value {
+    let InputSpec::Inline(input) = &spec.input else { unreachable!("the test's inputs are inline") };
+    json!({
+        "fuelLimit": spec.fuel_limit,
+        "replicas": spec.replicas,
+        "maxPricePerFuel": spec.max_price_per_fuel.to_string(),
+        "minReputation": spec.min_reputation.deconstruct(),
+        "input": { "inline": input.len() },
+        "maxOutputLen": spec.max_output_len,
+    })
 }
 
 fn salt(who: Sr25519Keyring) -> [u8; 32] {
@@ -83,6 +105,22 @@ fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     // Block A: a program, five providers, and three jobs (honest, disputed, cancelled).
     let code = synthetic_program(256);
     let program = sp_core::H256(sp_io::hashing::blake2_256(&code));
+
+    // Before anything is registered: the chain's quote is the market's own arithmetic, no
+    // provider could take the job, and bad terms are refused with the market's error name.
+    let quote: QuoteView = tessera(&node, "quoteJob", json!([quote_params(&spec(program, 2))]));
+    let (expected, deposit) = pallet_market::Pallet::<Runtime>::quote_spec(&spec(program, 2)).expect("a valid spec");
+    assert_eq!(
+        (quote.per_replica_max, quote.payment_max, quote.protocol_fee_max, quote.escrow, quote.deposit),
+        (expected.per_replica_max, expected.payment_max, expected.protocol_fee_max, expected.escrow, deposit)
+    );
+    assert_eq!(quote.total_held, expected.escrow + deposit);
+    assert_eq!((quote.eligible_providers, quote.lowest_price_per_fuel), (0, None));
+    let refused = node.rpc("tessera_quoteJob", json!([quote_params(&JobSpec { replicas: 0, ..spec(program, 1) })]));
+    assert!(refused.as_ref().is_err_and(|e| e.contains("Market::BadReplicas")), "{refused:?}");
+    let bob: Option<ProviderView> = tessera(&node, "provider", json!([Bob.to_account_id().to_string()]));
+    assert!(bob.is_none(), "Bob is not registered yet");
+
     client
         .submit(&node, Alice, RuntimeCall::Programs(pallet_programs::Call::upload_program { code: code.try_into().unwrap() }))
         .expect("upload");
@@ -99,6 +137,9 @@ fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     for replicas in [2, 2, 1] {
         client.submit(&node, Alice, market(pallet_market::Call::post_job { spec: Box::new(spec(program, replicas)) })).expect("post");
     }
+    // A fourth job nobody can take: it asks for a perfect reputation.
+    let picky = JobSpec { min_reputation: Permill::one(), ..spec(program, 1) };
+    client.submit(&node, Alice, market(pallet_market::Call::post_job { spec: Box::new(picky) })).expect("post");
     let first = wait_event(&mut node, &mut events, "JobPosted", |e| match market_event(e)? {
         MarketEvent::JobPosted { job, .. } => Some(*job),
         _ => None,
@@ -116,6 +157,35 @@ fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
         };
         assert!(events.find(registered).is_some(), "{who:?} registered");
     }
+    let picky_job = cancelled_job + 1;
+    node.wait_for("the fourth job", BLOCKS, |n| {
+        events.poll(n);
+        events.find(|e| match market_event(e)? {
+            MarketEvent::JobPosted { job, .. } if *job == picky_job => Some(()),
+            _ => None,
+        })
+    });
+
+    // The RPC's view of the registered market.
+    let bob: ProviderView = tessera(&node, "provider", json!([Bob.to_account_id().to_string()]));
+    assert_eq!((bob.stake, bob.capacity, bob.live_assignments, bob.price_per_fuel), (2_000 * UNIT, 4, 0, 1));
+    assert_eq!((bob.region.as_slice(), bob.unavailable), (&b"dev"[..], None));
+    let quote: QuoteView = tessera(&node, "quoteJob", json!([quote_params(&spec(program, 2))]));
+    assert_eq!((quote.eligible_providers, quote.lowest_price_per_fuel), (5, Some(1)));
+    let why: Unmatched = tessera(&node, "whyUnmatched", json!([picky_job]));
+    assert_eq!((why.status, why.open_slots, why.providers), (JobStatus::Open, 1, 5));
+    assert!(why.eligible.is_empty(), "{why:?}");
+    assert_eq!(why.refusals.len(), 5);
+    assert!(why.refusals.iter().all(|r| r.reason == Reason::ReputationTooLow), "{why:?}");
+    assert_eq!(why.summary.iter().map(|c| (c.reason, c.count)).collect::<Vec<_>>(), vec![(Reason::ReputationTooLow, 5)]);
+    let why: Unmatched = tessera(&node, "whyUnmatched", json!([honest_job]));
+    assert_eq!(why.eligible.len(), 5, "every provider could take the honest job: {why:?}");
+    let open: JobPage = tessera(&node, "jobs", json!(["open", first, 2]));
+    assert_eq!(open.jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![honest_job, split_job]);
+    assert_eq!(open.next, Some(cancelled_job), "a third open job follows on the next page");
+    assert!(open.jobs.iter().all(|j| j.status == JobStatus::Open && j.live.is_some()));
+    let none: Option<Unmatched> = tessera(&node, "whyUnmatched", json!([picky_job + 1_000]));
+    assert!(none.is_none());
 
     // Block B: Bob and Charlie claim both two-replica jobs; Dave claims the third, which Alice
     // then cancels.
@@ -202,6 +272,18 @@ fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     assert_eq!(result.output.expect("output kept").to_vec(), OUTPUT.to_vec());
     let live: Option<pallet_market::Job<Runtime>> = storage(&node, &tessera_worker::client::keys::twox64("Market", "JobOf", &honest_job));
     assert!(live.is_none(), "the live job's storage is gone");
+
+    // The RPC tells the same story.
+    let view: JobView = tessera(&node, "job", json!([honest_job]));
+    assert_eq!((view.status, view.live.is_none()), (JobStatus::Settled, true));
+    let ended = view.result.expect("an ended job has a result");
+    assert_eq!((ended.paid, ended.fee, ended.receipt), (1_200, 60, Some(truth)));
+    assert_eq!(ended.output.as_deref(), Some(OUTPUT));
+    let settled: JobPage = tessera(&node, "jobs", json!(["settled"]));
+    assert!(settled.jobs.iter().any(|j| j.id == honest_job), "{settled:?}");
+    assert!(settled.jobs.iter().all(|j| j.status == JobStatus::Settled));
+    let why: Unmatched = tessera(&node, "whyUnmatched", json!([honest_job]));
+    assert_eq!((why.status, why.open_slots), (JobStatus::Settled, 0));
     assert!(events.failures().is_empty());
 
     let status = node.stop(Duration::from_secs(60));

@@ -204,6 +204,34 @@ impl_runtime_apis! {
         }
     }
 
+    impl tessera_runtime_api::TesseraApi<Block> for Runtime {
+        fn job(id: tessera_runtime_api::JobId) -> Option<tessera_runtime_api::JobView> {
+            crate::views::job(id)
+        }
+
+        fn jobs(
+            status: Option<tessera_runtime_api::JobStatus>,
+            from: tessera_runtime_api::JobId,
+            limit: u32,
+        ) -> tessera_runtime_api::JobPage {
+            crate::views::jobs(status, from, limit)
+        }
+
+        fn provider(who: AccountId) -> Option<tessera_runtime_api::ProviderView> {
+            crate::views::provider(who)
+        }
+
+        fn quote_job(
+            params: tessera_runtime_api::QuoteParams,
+        ) -> Result<tessera_runtime_api::QuoteView, tessera_runtime_api::QuoteError> {
+            crate::views::quote_job(params)
+        }
+
+        fn why_unmatched(id: tessera_runtime_api::JobId) -> Option<tessera_runtime_api::Unmatched> {
+            crate::views::why_unmatched(id)
+        }
+    }
+
     impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
         fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
             build_state::<RuntimeGenesisConfig>(config)

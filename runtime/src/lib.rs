@@ -6,6 +6,7 @@
 //!
 //! - [`configs`]: one module per concern (system, consensus, monetary, governance).
 //! - [`apis`]: the runtime APIs the node and clients call.
+//! - `views`: the answers of the Tessera runtime API (jobs, providers, quotes).
 //! - [`genesis_config_presets`]: the `development`, `local_testnet` and `four_validators` presets.
 #![cfg_attr(not(feature = "std"), no_std)]
 // `#[frame_support::runtime]` and `impl_runtime_apis!` expand to large nested code.
@@ -24,6 +25,7 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+mod views;
 
 use sp_runtime::{
     generic, impl_opaque_keys,
@@ -68,7 +70,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("tessera"),
     impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
     authoring_version: 1,
-    spec_version: 100,
+    spec_version: 101,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,

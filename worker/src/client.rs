@@ -10,7 +10,8 @@ use jsonrpsee::{
     ws_client::{WsClient, WsClientBuilder},
 };
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{json, Value};
+pub use tessera_runtime_api as api;
 use sp_core::{crypto::Ss58Codec, sr25519, Pair, H256};
 use sp_runtime::{generic::Era, DispatchError, MultiAddress, MultiSignature};
 use tessera_primitives::{JobId, ProgramId};
@@ -63,7 +64,7 @@ impl std::error::Error for ClientError {}
 
 fn rpc_err(e: jsonrpsee::core::ClientError) -> ClientError {
     match e {
-        jsonrpsee::core::ClientError::Call(e) => ClientError::Rpc(e.to_string()),
+        jsonrpsee::core::ClientError::Call(e) => ClientError::Rpc(e.message().to_string()),
         other => ClientError::Unreachable(other.to_string()),
     }
 }
@@ -344,6 +345,39 @@ impl Client {
     /// A provider's registration.
     pub async fn provider(&self, who: &AccountId, at: Option<H256>) -> Result<Option<Provider>, ClientError> {
         self.storage(&keys::blake2("Providers", "ProviderOf", who), at).await
+    }
+
+    // -- The node's `tessera_*` namespace (the runtime's `TesseraApi`) ------------------------
+
+    /// A job, live or ended, as the runtime describes it (at the best block).
+    pub async fn job_view(&self, id: JobId) -> Result<Option<api::JobView>, ClientError> {
+        self.call("tessera_job", vec![json!(id)]).await
+    }
+
+    /// A page of jobs with ids from `from`, optionally only those with `status`.
+    pub async fn job_page(
+        &self,
+        status: Option<api::JobStatus>,
+        from: JobId,
+        limit: u32,
+    ) -> Result<api::JobPage, ClientError> {
+        self.call("tessera_jobs", vec![json!(status), json!(from), json!(limit)]).await
+    }
+
+    /// A provider as requesters see it (current reputation, availability).
+    pub async fn provider_view(&self, who: &AccountId) -> Result<Option<api::ProviderView>, ClientError> {
+        self.call("tessera_provider", vec![json!(who)]).await
+    }
+
+    /// What posting a job with `params` would hold; an `Rpc` error names the market error
+    /// (`Market::…`) when the chain would refuse it.
+    pub async fn quote_job(&self, params: &api::QuoteParams) -> Result<api::QuoteView, ClientError> {
+        self.call("tessera_quoteJob", vec![json!(params)]).await
+    }
+
+    /// Why a job's slots are not (all) taken.
+    pub async fn why_unmatched(&self, id: JobId) -> Result<Option<api::Unmatched>, ClientError> {
+        self.call("tessera_whyUnmatched", vec![json!(id)]).await
     }
 
     /// An account's free balance (at the best block when `at` is `None`).

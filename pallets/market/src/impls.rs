@@ -23,7 +23,7 @@ use sp_runtime::{
 use tessera_primitives::{
     commitment, emission, pricing, sampling,
     verdict::{self, Agreement},
-    ExitStatus, JobId, Receipt,
+    ExitStatus, Fuel, JobId, Receipt,
 };
 use tessera_traits::{Ineligible, Outcome as Reputation, ProgramRegistry, ProviderRegistry, Requirements, SlashReason};
 
@@ -49,14 +49,45 @@ impl<T: Config> Pallet<T> {
 
     /// What posting `spec` holds: the escrow breakdown and the storage deposit.
     pub fn quote_spec(spec: &JobSpec<T>) -> Result<(pricing::Quote<BalanceOf<T>>, BalanceOf<T>), Error<T>> {
-        let q = pricing::quote(spec.fuel_limit, spec.max_price_per_fuel, spec.replicas, T::ProtocolFee::get())
-            .ok_or(Error::<T>::PriceOverflow)?;
-        let stored = match &spec.input {
+        let stored_input = match &spec.input {
             InputSpec::Inline(bytes) => bytes.len() as u64,
-            // The hash, the length and the URI are stored.
-            InputSpec::Remote { uri, .. } => 40u64.saturating_add(uri.len() as u64),
+            InputSpec::Remote { uri, .. } => Self::remote_input_bytes(uri.len() as u32),
         };
-        Ok((q, Self::deposit_for(stored.saturating_add(u64::from(spec.max_output_len)))))
+        Self::quote_terms(spec.fuel_limit, spec.max_price_per_fuel, spec.replicas, stored_input, spec.max_output_len)
+    }
+
+    /// Bytes stored for a remote input with a URI of `uri_len` bytes: the hash, the length
+    /// and the URI.
+    pub fn remote_input_bytes(uri_len: u32) -> u64 {
+        40u64.saturating_add(u64::from(uri_len))
+    }
+
+    /// The escrow breakdown and storage deposit of a job with these terms, `stored_input`
+    /// being the input bytes kept on chain.
+    pub fn quote_terms(
+        fuel_limit: Fuel,
+        max_price_per_fuel: BalanceOf<T>,
+        replicas: u32,
+        stored_input: u64,
+        max_output_len: u32,
+    ) -> Result<(pricing::Quote<BalanceOf<T>>, BalanceOf<T>), Error<T>> {
+        let q = pricing::quote(fuel_limit, max_price_per_fuel, replicas, T::ProtocolFee::get())
+            .ok_or(Error::<T>::PriceOverflow)?;
+        Ok((q, Self::deposit_for(stored_input.saturating_add(u64::from(max_output_len)))))
+    }
+
+    /// Checks the terms every job must meet, whatever its input and timing.
+    pub fn check_terms(
+        fuel_limit: Fuel,
+        max_price_per_fuel: BalanceOf<T>,
+        replicas: u32,
+        max_output_len: u32,
+    ) -> Result<(), Error<T>> {
+        ensure!(replicas >= 1 && replicas <= T::MaxReplicas::get(), Error::<T>::BadReplicas);
+        ensure!(fuel_limit >= 1 && fuel_limit <= T::MaxFuel::get(), Error::<T>::BadFuelLimit);
+        ensure!(!max_price_per_fuel.is_zero(), Error::<T>::ZeroPrice);
+        ensure!(max_output_len <= T::MaxOutputLen::get(), Error::<T>::OutputLimitTooLarge);
+        Ok(())
     }
 
     fn ineligible_error(e: Ineligible) -> Error<T> {
@@ -90,10 +121,7 @@ impl<T: Config> Pallet<T> {
     // ---------------------------------------------------------------------------------------
 
     pub(crate) fn do_post_job(requester: T::AccountId, spec: JobSpec<T>) -> Result<JobId, DispatchError> {
-        ensure!(spec.replicas >= 1 && spec.replicas <= T::MaxReplicas::get(), Error::<T>::BadReplicas);
-        ensure!(spec.fuel_limit >= 1 && spec.fuel_limit <= T::MaxFuel::get(), Error::<T>::BadFuelLimit);
-        ensure!(!spec.max_price_per_fuel.is_zero(), Error::<T>::ZeroPrice);
-        ensure!(spec.max_output_len <= T::MaxOutputLen::get(), Error::<T>::OutputLimitTooLarge);
+        Self::check_terms(spec.fuel_limit, spec.max_price_per_fuel, spec.replicas, spec.max_output_len)?;
         let max_timeout = T::MaxTimeout::get();
         ensure!(
             !spec.claim_timeout.is_zero() &&

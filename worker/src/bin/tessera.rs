@@ -9,7 +9,7 @@ use sp_core::H256;
 use tessera_primitives::{program, JobId, ProgramId};
 use tessera_runtime::{Balance, Runtime, RuntimeCall, RuntimeEvent};
 use tessera_worker::{
-    client::{tsr, Client, ClientError, Job, Signer},
+    client::{api, tsr, Client, ClientError, Signer},
     config::parse_tsr,
 };
 
@@ -63,10 +63,30 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// List live jobs.
-    Jobs,
+    /// List jobs (live, and ended ones whose results are still kept).
+    Jobs {
+        /// Only jobs with this status: open, committing, revealing, challengeable, disputed,
+        /// settled, cancelled, expired, inconclusive.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<api::JobStatus>,
+        /// Start at this job id.
+        #[arg(long, default_value_t = 0)]
+        from: JobId,
+        /// Most jobs to list.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// List registered providers.
     Providers,
+    /// Show one provider (SS58 address).
+    Provider { account: String },
+    /// Explain why a job's replica slots are not taken.
+    Why { job: JobId },
+}
+
+fn parse_status(s: &str) -> Result<api::JobStatus, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("unknown status {s:?}"))
 }
 
 #[derive(clap::Args, Clone)]
@@ -138,7 +158,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let signer = Signer::from_suri(&cli.suri)?;
-    // Commands that need no node first, so a quote of a bad file fails before connecting.
+    // Local checks (files, programs, inputs) come before connecting, so they fail without a node.
     let connect = || async { Client::connect(&cli.node).await.map_err(Failure::from) };
     match cli.command {
         Command::Upload { path, example } => {
@@ -149,7 +169,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         },
         Command::Quote(args) => {
             let spec = spec_for(&args, program_id_of(&args.program)?)?;
-            print_quote(&spec)?;
+            print_quote(&connect().await?, &spec).await?;
         },
         Command::Post { job, follow: follow_it, out } => {
             let client = connect().await?;
@@ -164,7 +184,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure(format!("program {program:?} is not on chain; upload it first")));
             }
             let spec = spec_for(&job, program)?;
-            let (escrow, deposit) = print_quote(&spec)?;
+            let (escrow, deposit) = print_quote(&client, &spec).await?;
             let free = client.free_balance(&signer.account(), None).await?;
             if free < escrow.saturating_add(deposit) {
                 return Err(Failure(format!(
@@ -194,44 +214,67 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Follow { job, out } => follow(&connect().await?, job, out).await?,
         Command::Output { job, out } => {
             let client = connect().await?;
-            let result = client.result(job, None).await?.ok_or_else(|| {
-                Failure(format!("job {job} has no kept result (not ended yet, unknown, or pruned after the retention period)"))
+            let view = client.job_view(job).await?.ok_or_else(|| {
+                Failure(format!("job {job} is unknown (or its result was pruned after the retention period)"))
             })?;
-            let output = result.output.map(|o| o.to_vec()).ok_or(format!("job {job} ended {:?} without an inline output", result.outcome))?;
+            let result = view.result.ok_or_else(|| Failure(format!("job {job} has not ended yet ({})", status_name(view.status))))?;
+            let output = result
+                .output
+                .ok_or_else(|| Failure(format!("job {job} ended {} without an inline output", status_name(view.status))))?;
             write_output(&output, out)?;
         },
-        Command::Jobs => {
+        Command::Jobs { status, from, limit } => {
             let client = connect().await?;
-            let (_, best) = client.best().await?;
-            let jobs = client.jobs(best).await?;
-            println!("{:>6}  {:<22} {:>8} {:>14}  program", "job", "phase", "replicas", "fuel limit");
-            for (id, job) in jobs {
-                println!(
-                    "{id:>6}  {:<22} {:>4}/{:<3} {:>14}  {:?}",
-                    format!("{:?}", job.phase),
-                    job.slots.len(),
-                    job.replicas,
-                    job.fuel_limit,
-                    job.program
-                );
+            println!("{:>6}  {:<14} {:>8} {:>14}  program", "job", "status", "replicas", "fuel limit");
+            let (mut from, mut left) = (from, limit);
+            while left > 0 {
+                let page = client.job_page(status, from, left.min(api::MAX_PAGE)).await?;
+                for job in &page.jobs {
+                    let (claimed, replicas, fuel) = match &job.live {
+                        Some(l) => (l.slots.len().to_string(), l.replicas.to_string(), l.fuel_limit.to_string()),
+                        None => ("-".into(), "-".into(), "-".into()),
+                    };
+                    println!(
+                        "{:>6}  {:<14} {:>4}/{:<3} {:>14}  {:?}",
+                        job.id,
+                        status_name(job.status),
+                        claimed,
+                        replicas,
+                        fuel,
+                        job.program
+                    );
+                }
+                left = left.saturating_sub(page.jobs.len() as u32);
+                match page.next {
+                    Some(next) => from = next,
+                    None => break,
+                }
             }
         },
         Command::Providers => {
             let client = connect().await?;
             let (_, best) = client.best().await?;
-            println!("{:<50} {:>16} {:>9} {:>6} {:>10} {:>8}", "provider", "stake", "capacity", "busy", "price/fuel", "rep");
-            for (who, p) in client.providers(best).await? {
-                println!(
-                    "{:<50} {:>16} {:>9} {:>6} {:>10} {:>7.1}%{}",
-                    sp_core::crypto::Ss58Codec::to_ss58check(&who),
-                    tsr(p.stake),
-                    p.profile.capacity,
-                    p.live_assignments,
-                    p.profile.price_per_fuel,
-                    p.reputation.score.deconstruct() as f64 / 10_000.0,
-                    if p.maintenance { " (maintenance)" } else { "" }
-                );
+            println!(
+                "{:<50} {:>16} {:>9} {:>6} {:>10} {:>8}  state",
+                "provider", "stake", "capacity", "busy", "price/fuel", "rep"
+            );
+            for (who, _) in client.providers(best).await? {
+                if let Some(p) = client.provider_view(&who).await? {
+                    print_provider_row(&p);
+                }
             }
+        },
+        Command::Provider { account } => {
+            let who = <tessera_runtime::AccountId as sp_core::crypto::Ss58Codec>::from_ss58check(&account)
+                .map_err(|e| Failure(format!("{account} is not an SS58 address: {e:?}")))?;
+            let client = connect().await?;
+            let p = client.provider_view(&who).await?.ok_or_else(|| Failure(format!("{account} is not a registered provider")))?;
+            println!("{}", serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?);
+        },
+        Command::Why { job } => {
+            let client = connect().await?;
+            let why = client.why_unmatched(job).await?.ok_or_else(|| Failure(format!("job {job} is unknown")))?;
+            print_unmatched(job, &why);
         },
     }
     Ok(())
@@ -325,33 +368,106 @@ fn spec_for(args: &JobArgs, program: ProgramId) -> Result<pallet_market::JobSpec
 }
 
 
-/// Prints the price breakdown; returns (escrow, deposit).
-fn print_quote(spec: &pallet_market::JobSpec<Runtime>) -> Result<(Balance, Balance), Failure> {
-    let (quote, deposit) = pallet_market::Pallet::<Runtime>::quote_spec(spec)
-        .map_err(|e| Failure(format!("the chain would refuse this job: Market::{e:?}")))?;
+/// Asks the chain for the price breakdown and prints it; returns (escrow, deposit).
+async fn print_quote(client: &Client, spec: &pallet_market::JobSpec<Runtime>) -> Result<(Balance, Balance), Failure> {
+    let input = match &spec.input {
+        pallet_market::InputSpec::Inline(bytes) => api::InputSize::Inline(bytes.len() as u32),
+        pallet_market::InputSpec::Remote { uri, .. } => api::InputSize::Remote(uri.len() as u32),
+    };
+    let params = api::QuoteParams {
+        fuel_limit: spec.fuel_limit,
+        replicas: spec.replicas,
+        max_price_per_fuel: spec.max_price_per_fuel,
+        min_reputation: spec.min_reputation,
+        input,
+        max_output_len: spec.max_output_len,
+    };
+    let quote = client.quote_job(&params).await.map_err(|e| match e {
+        ClientError::Rpc(name) => Failure(format!("the chain would refuse this job: {name}")),
+        other => other.into(),
+    })?;
     println!("quote for {} replica(s) × {} fuel at ≤ {} per fuel:", spec.replicas, spec.fuel_limit, tsr(spec.max_price_per_fuel));
     println!("  per replica at most   {}", tsr(quote.per_replica_max));
     println!("  all replicas at most  {}", tsr(quote.payment_max));
     println!("  protocol fee at most  {}", tsr(quote.protocol_fee_max));
     println!("  escrow held           {}  (unused part refunded at settlement)", tsr(quote.escrow));
-    println!("  storage deposit       {}  (returned when the result is pruned)", tsr(deposit));
-    Ok((quote.escrow, deposit))
+    println!("  storage deposit       {}  (returned when the result is pruned)", tsr(quote.deposit));
+    match quote.lowest_price_per_fuel {
+        Some(lowest) => println!(
+            "  providers that could take it now: {} (lowest available price {} per fuel)",
+            quote.eligible_providers,
+            tsr(lowest)
+        ),
+        None => println!("  providers that could take it now: none are available"),
+    }
+    if quote.eligible_providers < spec.replicas {
+        println!(
+            "  warning: fewer available providers than replicas; after posting, `tessera why <job>` says what holds them back"
+        );
+    }
+    Ok((quote.escrow, quote.deposit))
+}
+
+fn status_name(status: api::JobStatus) -> String {
+    serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn print_provider_row(p: &api::ProviderView) {
+    let state = p.unavailable.map_or("available", |reason| reason.describe());
+    println!(
+        "{:<50} {:>16} {:>9} {:>6} {:>10} {:>7.1}%  {}",
+        sp_core::crypto::Ss58Codec::to_ss58check(&p.account),
+        tsr(p.stake),
+        p.capacity,
+        p.live_assignments,
+        p.price_per_fuel,
+        p.reputation.deconstruct() as f64 / 10_000.0,
+        state
+    );
+}
+
+fn print_unmatched(id: JobId, why: &api::Unmatched) {
+    if why.status != api::JobStatus::Open {
+        println!("job {id} is {}: its slots are not open for claims", status_name(why.status));
+        return;
+    }
+    println!(
+        "job {id}: {} slot(s) open until #{}; {} registered provider(s)",
+        why.open_slots,
+        why.claim_deadline.unwrap_or_default(),
+        why.providers
+    );
+    if !why.eligible.is_empty() {
+        println!("  {} provider(s) could claim now (their workers should within a block or two):", why.eligible.len());
+        for who in &why.eligible {
+            println!("    {}", sp_core::crypto::Ss58Codec::to_ss58check(who));
+        }
+    }
+    for c in &why.summary {
+        println!("  {} provider(s): {}", c.count, c.reason.describe());
+    }
+    for r in &why.refusals {
+        println!("    {}  {}", sp_core::crypto::Ss58Codec::to_ss58check(&r.provider), r.reason.describe());
+    }
+    if why.providers == 0 {
+        println!("  no provider is registered on this chain");
+    }
 }
 
 async fn follow(client: &Client, id: JobId, out: Option<PathBuf>) -> Result<(), Failure> {
     let mut last: Option<String> = None;
+    let mut explained = false;
+    let mut polls_open = 0u32;
     loop {
-        let (number, best) = client.best().await?;
-        if let Some(job) = client.job(id, Some(best)).await? {
-            let now = describe_phase(&job);
-            if last.as_ref() != Some(&now) {
-                println!("#{number}: job {id} {now}");
-                last = Some(now);
-            }
-        } else if let Some(result) = client.result(id, Some(best)).await? {
+        let (number, _) = client.best().await?;
+        let view = client
+            .job_view(id)
+            .await?
+            .ok_or_else(|| Failure(format!("job {id} does not exist (or its result was pruned)")))?;
+        if let Some(result) = view.result {
             println!(
-                "#{number}: job {id} ended {:?}: paid {}, fee {}, refunded {}",
-                result.outcome,
+                "#{number}: job {id} ended {}: paid {}, fee {}, refunded {}",
+                status_name(view.status),
                 tsr(result.paid),
                 tsr(result.fee),
                 tsr(result.refunded)
@@ -365,23 +481,41 @@ async fn follow(client: &Client, id: JobId, out: Option<PathBuf>) -> Result<(), 
                 (None, _) => {},
             }
             return Ok(());
-        } else {
-            return Err(Failure(format!("job {id} does not exist (or its result was pruned)")));
+        }
+        if let Some(live) = &view.live {
+            let now = describe_phase(view.status, live);
+            if last.as_ref() != Some(&now) {
+                println!("#{number}: job {id} {now}");
+                last = Some(now);
+                polls_open = 0;
+            }
+            // Still waiting for claims after ~20 s: say what holds providers back, once.
+            if view.status == api::JobStatus::Open {
+                polls_open += 1;
+                if polls_open == 10 && !explained {
+                    explained = true;
+                    if let Some(why) = client.why_unmatched(id).await? {
+                        print_unmatched(id, &why);
+                    }
+                }
+            }
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 
-fn describe_phase(job: &Job) -> String {
-    use pallet_market::Phase;
-    let committed = job.slots.iter().filter(|s| s.commitment.is_some()).count();
+fn describe_phase(status: api::JobStatus, job: &api::LiveView) -> String {
+    use api::JobStatus::*;
+    let committed = job.slots.iter().filter(|s| s.committed).count();
     let revealed = job.slots.iter().filter(|s| s.receipt.is_some()).count();
-    match job.phase {
-        Phase::Open(until) => format!("open for claims until #{until} ({}/{} claimed)", job.slots.len(), job.replicas),
-        Phase::Committing(until) => format!("executing: {committed}/{} committed (until #{until})", job.replicas),
-        Phase::Revealing(until) => format!("revealing: {revealed}/{} revealed (until #{until})", job.replicas),
-        Phase::Challengeable(until) => format!("result agreed; challenge window open until #{until}"),
-        Phase::Disputed(until) => format!("disputed; committee voting until #{until}"),
+    let until = job.deadline;
+    match status {
+        Open => format!("open for claims until #{until} ({}/{} claimed)", job.slots.len(), job.replicas),
+        Committing => format!("executing: {committed}/{} committed (until #{until})", job.replicas),
+        Revealing => format!("revealing: {revealed}/{} revealed (until #{until})", job.replicas),
+        Challengeable => format!("result agreed; challenge window open until #{until}"),
+        Disputed => format!("disputed; committee voting until #{until}"),
+        ended => format!("ended {}", status_name(ended)),
     }
 }
 

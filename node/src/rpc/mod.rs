@@ -1,5 +1,7 @@
 //! The node's JSON-RPC methods beyond the defaults of `sc-service` (chain, state, author,
-//! system). Tessera's own namespace is merged here too once it exists.
+//! system): account nonces, fee queries and Tessera's own `tessera_*` namespace.
+
+pub mod tessera;
 
 use std::sync::Arc;
 
@@ -31,17 +33,20 @@ where
         + 'static,
     C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>
         + pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>
+        + tessera_runtime_api::TesseraApi<Block>
         + BlockBuilder<Block>,
     P: TransactionPool + 'static,
 {
     use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
     use substrate_frame_rpc_system::{System, SystemApiServer};
+    use tessera::{Tessera, TesseraRpcServer};
 
     let mut module = RpcModule::new(());
     let FullDeps { client, pool } = deps;
 
     module.merge(System::new(client.clone(), pool).into_rpc())?;
-    module.merge(TransactionPayment::new(client).into_rpc())?;
+    module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+    module.merge(Tessera::new(client).into_rpc())?;
 
     Ok(module)
 }

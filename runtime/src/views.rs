@@ -1,0 +1,298 @@
+//! The answers of [`tessera_runtime_api::TesseraApi`]: views of the market's and the providers'
+//! storage, built here where both pallets' concrete types are known.
+
+use alloc::vec::Vec;
+use frame_support::traits::Get;
+use pallet_market::{Job, JobResult, Outcome, Phase};
+use pallet_providers::ProviderInfo;
+use tessera_runtime_api::{
+    DisputeView, InputSize, JobId, JobPage, JobStatus, JobView, LiveView, ProviderView, QuoteError, QuoteParams,
+    QuoteView, Reason, Refusal, ReplicaView, ResultView, Unmatched, MAX_PAGE,
+};
+use tessera_traits::{Ineligible, Requirements};
+
+use crate::{AccountId, Balance, BlockNumber, Runtime, System};
+
+type Market = pallet_market::Pallet<Runtime>;
+type Providers = pallet_providers::Pallet<Runtime>;
+
+fn now() -> BlockNumber {
+    System::block_number()
+}
+
+fn status_of(phase: &Phase<BlockNumber>) -> JobStatus {
+    match phase {
+        Phase::Open(_) => JobStatus::Open,
+        Phase::Committing(_) => JobStatus::Committing,
+        Phase::Revealing(_) => JobStatus::Revealing,
+        Phase::Challengeable(_) => JobStatus::Challengeable,
+        Phase::Disputed(_) => JobStatus::Disputed,
+    }
+}
+
+fn status_of_outcome(outcome: Outcome) -> JobStatus {
+    match outcome {
+        Outcome::Settled => JobStatus::Settled,
+        Outcome::Cancelled => JobStatus::Cancelled,
+        Outcome::Expired => JobStatus::Expired,
+        Outcome::Inconclusive => JobStatus::Inconclusive,
+    }
+}
+
+fn reason_of(e: Ineligible) -> Reason {
+    match e {
+        Ineligible::NotProvider => Reason::NotProvider,
+        Ineligible::Inactive => Reason::Inactive,
+        Ineligible::InMaintenance => Reason::InMaintenance,
+        Ineligible::StakeTooLow => Reason::StakeTooLow,
+        Ineligible::ReputationTooLow => Reason::ReputationTooLow,
+        Ineligible::PriceTooHigh => Reason::PriceTooHigh,
+        Ineligible::NoCapacity => Reason::NoCapacity,
+    }
+}
+
+fn live_view(id: JobId, job: Job<Runtime>) -> JobView {
+    let dispute = pallet_market::DisputeOf::<Runtime>::get(id).map(|d| DisputeView {
+        challenger: d.challenge.as_ref().map(|c| c.challenger.clone()),
+        bond: d.challenge.as_ref().map_or(0, |c| c.bond),
+        round: d.round,
+        jurors: d.committee.iter().map(|j| j.who.clone()).collect(),
+        votes: d.committee.iter().filter(|j| j.vote.is_some()).count() as u32,
+    });
+    JobView {
+        id,
+        requester: job.requester,
+        program: job.program,
+        status: status_of(&job.phase),
+        live: Some(LiveView {
+            input_hash: job.input_hash,
+            input_len: job.input_len,
+            fuel_limit: job.fuel_limit,
+            replicas: job.replicas,
+            max_price_per_fuel: job.max_price_per_fuel,
+            min_reputation: job.min_reputation,
+            max_output_len: job.max_output_len,
+            escrow: job.escrow,
+            deposit: job.deposit,
+            posted_at: job.posted_at,
+            deadline: job.phase.deadline(),
+            reopens: job.reopens,
+            slots: job
+                .slots
+                .into_iter()
+                .map(|s| ReplicaView {
+                    provider: s.provider,
+                    price_per_fuel: s.price_per_fuel,
+                    committed: s.commitment.is_some(),
+                    receipt: s.receipt,
+                })
+                .collect(),
+            dispute,
+        }),
+        result: None,
+    }
+}
+
+fn ended_view(id: JobId, r: JobResult<Runtime>) -> JobView {
+    JobView {
+        id,
+        requester: r.requester,
+        program: r.program,
+        status: status_of_outcome(r.outcome),
+        live: None,
+        result: Some(ResultView {
+            receipt: r.receipt,
+            output: r.output.map(|o| o.into_inner()),
+            paid: r.paid,
+            fee: r.fee,
+            refunded: r.refunded,
+            deposit: r.deposit,
+            ended_at: r.ended_at,
+        }),
+    }
+}
+
+/// `TesseraApi::job`.
+pub fn job(id: JobId) -> Option<JobView> {
+    if let Some(job) = pallet_market::JobOf::<Runtime>::get(id) {
+        return Some(live_view(id, job));
+    }
+    pallet_market::ResultOf::<Runtime>::get(id).map(|r| ended_view(id, r))
+}
+
+/// `TesseraApi::jobs`. Live jobs are at most `MaxLiveJobs` and kept results at most what ended
+/// within `ResultRetention`; both maps are hashed, so the ids are collected and sorted first.
+pub fn jobs(status: Option<JobStatus>, from: JobId, limit: u32) -> JobPage {
+    let limit = limit.clamp(1, MAX_PAGE) as usize;
+    let wanted = |s: JobStatus| status.is_none_or(|w| w == s);
+    let mut ids: Vec<JobId> = Vec::new();
+    if status.is_none_or(|s| !s.is_final()) {
+        ids.extend(
+            pallet_market::JobOf::<Runtime>::iter()
+                .filter(|(id, job)| *id >= from && wanted(status_of(&job.phase)))
+                .map(|(id, _)| id),
+        );
+    }
+    if status.is_none_or(JobStatus::is_final) {
+        ids.extend(
+            pallet_market::ResultOf::<Runtime>::iter()
+                .filter(|(id, r)| *id >= from && wanted(status_of_outcome(r.outcome)))
+                .map(|(id, _)| id),
+        );
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let next = ids.get(limit).copied();
+    JobPage { jobs: ids.into_iter().take(limit).filter_map(job).collect(), next }
+}
+
+fn provider_view(account: AccountId, p: ProviderInfo<Runtime>) -> ProviderView {
+    let now = now();
+    let params = <Runtime as pallet_providers::Config>::ReputationParams::get();
+    ProviderView {
+        stake: p.stake,
+        unbonding: p.unbonding.iter().map(|c| c.amount).fold(0, Balance::saturating_add),
+        capacity: p.profile.capacity,
+        live_assignments: p.live_assignments,
+        price_per_fuel: p.profile.price_per_fuel,
+        region: p.profile.region.to_vec(),
+        labels: p.profile.labels.iter().map(|l| l.to_vec()).collect(),
+        maintenance: p.maintenance,
+        last_heartbeat: p.last_heartbeat,
+        registered_at: p.registered_at,
+        unavailable: Providers::availability(&p, now).err().map(reason_of),
+        reputation: p.reputation.score_at(now, &params),
+        completed: p.reputation.completed,
+        faults: p.reputation.faults,
+        slashed: p.reputation.slashed,
+        pending_slashes: p.pending_slashes,
+        account,
+    }
+}
+
+/// `TesseraApi::provider`.
+pub fn provider(who: AccountId) -> Option<ProviderView> {
+    pallet_providers::ProviderOf::<Runtime>::get(&who).map(|p| provider_view(who, p))
+}
+
+/// Every registered provider with its record (at most `MaxProviders`).
+fn all_providers() -> impl Iterator<Item = (AccountId, ProviderInfo<Runtime>)> {
+    pallet_providers::ProviderOf::<Runtime>::iter()
+}
+
+/// `TesseraApi::quote_job`.
+pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
+    use pallet_market::Error;
+    let to_quote_error = |e: Error<Runtime>| match e {
+        Error::BadReplicas => QuoteError::BadReplicas,
+        Error::BadFuelLimit => QuoteError::BadFuelLimit,
+        Error::ZeroPrice => QuoteError::ZeroPrice,
+        Error::OutputLimitTooLarge => QuoteError::OutputLimitTooLarge,
+        _ => QuoteError::PriceOverflow,
+    };
+    Market::check_terms(params.fuel_limit, params.max_price_per_fuel, params.replicas, params.max_output_len)
+        .map_err(to_quote_error)?;
+    let stored_input = match params.input {
+        InputSize::Inline(len) => {
+            let max: u32 = <Runtime as pallet_market::Config>::MaxInputLen::get();
+            if len > max {
+                return Err(QuoteError::InputTooLarge);
+            }
+            u64::from(len)
+        },
+        InputSize::Remote(uri_len) => {
+            let max: u32 = <Runtime as pallet_market::Config>::MaxUriLen::get();
+            if uri_len == 0 || uri_len > max {
+                return Err(QuoteError::BadUri);
+            }
+            Market::remote_input_bytes(uri_len)
+        },
+    };
+    let (q, deposit) = Market::quote_terms(
+        params.fuel_limit,
+        params.max_price_per_fuel,
+        params.replicas,
+        stored_input,
+        params.max_output_len,
+    )
+    .map_err(to_quote_error)?;
+
+    let now = now();
+    let req = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: params.max_price_per_fuel };
+    // Lowest price among providers that pass everything but the price itself.
+    let unlimited = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: Balance::MAX };
+    let mut eligible_providers = 0u32;
+    let mut lowest_price_per_fuel: Option<Balance> = None;
+    for (_, p) in all_providers() {
+        if Providers::eligibility(&p, &req, now).is_ok() {
+            eligible_providers += 1;
+        }
+        if let Ok(price) = Providers::eligibility(&p, &unlimited, now) {
+            lowest_price_per_fuel = Some(lowest_price_per_fuel.map_or(price, |l| l.min(price)));
+        }
+    }
+    Ok(QuoteView {
+        per_replica_max: q.per_replica_max,
+        payment_max: q.payment_max,
+        protocol_fee_max: q.protocol_fee_max,
+        escrow: q.escrow,
+        deposit,
+        total_held: q.escrow.saturating_add(deposit),
+        eligible_providers,
+        lowest_price_per_fuel,
+    })
+}
+
+/// `TesseraApi::why_unmatched`.
+pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
+    let providers = pallet_providers::ProviderOf::<Runtime>::count();
+    let Some(job) = pallet_market::JobOf::<Runtime>::get(id) else {
+        return pallet_market::ResultOf::<Runtime>::get(id).map(|r| Unmatched {
+            status: status_of_outcome(r.outcome),
+            open_slots: 0,
+            claim_deadline: None,
+            providers,
+            eligible: Vec::new(),
+            refusals: Vec::new(),
+            summary: Vec::new(),
+        });
+    };
+    let status = status_of(&job.phase);
+    let Phase::Open(deadline) = job.phase else {
+        return Some(Unmatched {
+            status,
+            open_slots: 0,
+            claim_deadline: None,
+            providers,
+            eligible: Vec::new(),
+            refusals: Vec::new(),
+            summary: Vec::new(),
+        });
+    };
+    let now = now();
+    let req = Market::requirements(&job);
+    let mut eligible = Vec::new();
+    let mut refusals = Vec::new();
+    for (who, p) in all_providers() {
+        let verdict = if who == job.requester {
+            Err(Reason::OwnJob)
+        } else if job.slot_of(&who).is_some() {
+            Err(Reason::AlreadyClaimed)
+        } else {
+            Providers::eligibility(&p, &req, now).map(|_| ()).map_err(reason_of)
+        };
+        match verdict {
+            Ok(()) => eligible.push(who),
+            Err(reason) => refusals.push(Refusal { provider: who, reason }),
+        }
+    }
+    Some(Unmatched {
+        status,
+        open_slots: job.replicas.saturating_sub(job.slots.len() as u32),
+        claim_deadline: Some(deadline),
+        providers,
+        eligible,
+        summary: tessera_runtime_api::summarize(refusals.iter().map(|r| r.reason)),
+        refusals,
+    })
+}
