@@ -18,7 +18,7 @@ use std::{
 
 use rand::RngCore;
 use sp_core::H256;
-use tessera_executor::{Compiler, Engine, ExecError, Execution, Instrumented, RunLimits};
+use tessera_executor::{ExecError, Execution, Instrumented, RunLimits, Sandbox};
 use tessera_primitives::{commitment, program::ProgramLimits, ExitStatus, JobId, ProgramId, Receipt};
 use tessera_runtime::{AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent};
 use tracing::{debug, error, info, warn};
@@ -65,25 +65,24 @@ const RETRY_AFTER_BLOCKS: u32 = 5;
 /// How often the database drops jobs that ended.
 const PRUNE_EVERY_BLOCKS: u32 = 50;
 
-/// A program compiled by the fast engine.
-type Compiled = <Compiler as Engine>::Compiled;
+/// The argument that makes `tessera-worker` a sandbox child (see [`tessera_executor::sandbox`]).
+pub const SANDBOX_ARG: &str = "--sandbox-exec";
 
-/// Compiles programs once and runs them.
+/// Instruments programs once and runs them, each run in a sandbox process.
 struct Executor {
-    compiler: Compiler,
+    sandbox: Sandbox,
     limits: ProgramLimits,
-    cache: Mutex<HashMap<ProgramId, Arc<Compiled>>>,
+    cache: Mutex<HashMap<ProgramId, Arc<Instrumented>>>,
 }
 
 impl Executor {
-    fn prepare(&self, id: ProgramId, code: &[u8]) -> Result<Arc<Compiled>, ExecError> {
-        if let Some(m) = self.cache.lock().expect("cache lock").get(&id) {
-            return Ok(m.clone());
+    fn prepare(&self, id: ProgramId, code: &[u8]) -> Result<Arc<Instrumented>, ExecError> {
+        if let Some(p) = self.cache.lock().expect("cache lock").get(&id) {
+            return Ok(p.clone());
         }
-        let program: Instrumented = tessera_executor::prepare(code, &self.limits)?;
-        let module = Arc::new(self.compiler.compile(&program)?);
-        self.cache.lock().expect("cache lock").insert(id, module.clone());
-        Ok(module)
+        let program = Arc::new(tessera_executor::prepare(code, &self.limits)?);
+        self.cache.lock().expect("cache lock").insert(id, program.clone());
+        Ok(program)
     }
 }
 
@@ -106,7 +105,7 @@ impl Worker {
         let store = Store::open(&settings.data_dir.join(format!("{}.redb", signer.address())))?;
         let limits = pallet_programs::Pallet::<Runtime>::limits();
         let executor = Arc::new(Executor {
-            compiler: Compiler::new(settings.wall_clock)?,
+            sandbox: Sandbox::new(std::env::current_exe()?, [SANDBOX_ARG], settings.wall_clock),
             limits,
             cache: Mutex::new(HashMap::new()),
         });
@@ -377,8 +376,8 @@ impl Worker {
         let (executor, program) = (self.executor.clone(), job.program);
         let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || {
-            let module = executor.prepare(program, &code)?;
-            executor.compiler.run(&module, &input, &limits)
+            let program = executor.prepare(program, &code)?;
+            executor.sandbox.execute(&program, &input, &limits)
         })
         .await
         .map_err(|e| format!("execution task failed: {e}"))?;

@@ -7,7 +7,10 @@
 //!     replica, and by an auditor's challenge when it is the only replica; it is slashed, the
 //!     honest replica is paid, the challenger gets its bond back and a pending share of the slash;
 //! (c) a worker killed with -9 between commit and reveal is restarted, reveals with the salt from
-//!     its database and is paid.
+//!     its database and is paid;
+//! (d) the `tessera` CLI posts the Mandelbrot job (quoted by the node's `tessera_quoteJob`),
+//!     follows it to settlement and writes the image, which equals the native build's; the
+//!     worker's `/metrics` shows the job.
 //!
 //! The node binary is the one the workspace build put next to the worker binary.
 
@@ -26,6 +29,7 @@ use tessera_runtime::{AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, UN
 use tessera_worker::client::{Client, Signer};
 
 const WORKER_BIN: &str = env!("CARGO_BIN_EXE_tessera-worker");
+const CLI_BIN: &str = env!("CARGO_BIN_EXE_tessera");
 
 fn node_bin() -> PathBuf {
     let path = PathBuf::from(WORKER_BIN).with_file_name("tessera-node");
@@ -406,4 +410,68 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     assert!(to_challenger, "half the liar's slash is scheduled to the challenger");
     let jurors_rewarded = events.iter().filter(|e| matches!(e, RuntimeEvent::Market(pallet_market::Event::JurorRewarded { .. }))).count();
     assert!(jurors_rewarded >= 2, "jurors who voted with the majority are rewarded");
+}
+
+/// Runs the `tessera` CLI against `chain` as Alice; returns (success, stdout, stderr).
+fn cli(chain: &Chain, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(CLI_BIN)
+        .args(["--node", &chain.url, "--suri", "//Alice"])
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// `GET /metrics` from a Prometheus endpoint, over a plain TCP stream.
+fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("metrics endpoint");
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut body = String::new();
+    stream.read_to_string(&mut body).expect("response");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d_the_cli_posts_the_mandelbrot_job_writes_the_image_and_the_worker_reports_it() {
+    let chain = Chain::start("cli").await;
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let _worker = chain.worker("//Bob", 1, &["--metrics", &metrics]);
+    chain.registered(&[&signer("//Bob")]).await;
+    let job_args = ["--program", "example:mandelbrot", "--fuel", "2000000000", "--max-price", "0.000000000001"];
+
+    // The quote comes from the chain and counts Bob as able to serve.
+    let (ok, quote, err) = cli(&chain, &[&["quote"][..], &job_args].concat());
+    assert!(ok, "quote failed: {err}");
+    assert!(quote.contains("escrow held") && quote.contains("providers that could take it now: 1"), "{quote}");
+    // Terms the market refuses are named before anything is signed.
+    let (ok, _, err) = cli(&chain, &[&["quote", "--replicas", "0"][..], &job_args].concat());
+    assert!(!ok && err.contains("Market::BadReplicas"), "{err}");
+    let (ok, _, err) = cli(&chain, &["why", "4242"]);
+    assert!(!ok && err.contains("job 4242 is unknown"), "{err}");
+
+    let image = chain.dir.path().join("mandelbrot.pgm");
+    let image_arg = image.to_string_lossy().into_owned();
+    let post = [&["post"][..], &job_args, &["--challenge-window", "10", "--follow", "--out", &image_arg]].concat();
+    let (ok, out, err) = cli(&chain, &post);
+    assert!(ok, "post failed: {err}\n{out}\n{}", tail(&chain.log_glob("worker")));
+    assert!(out.contains("posted job 0") && out.contains("ended settled"), "{out}");
+    let expected = tessera_programs::reference::mandelbrot(&[]);
+    assert!(expected.starts_with(b"P5"), "the reference is a PGM image");
+    assert_eq!(std::fs::read(&image).expect("the image was written"), expected);
+
+    // The job is listed as settled and its output readable again.
+    let (ok, jobs, err) = cli(&chain, &["jobs", "--status", "settled"]);
+    assert!(ok && jobs.lines().any(|l| l.split_whitespace().take(2).eq(["0", "settled"])), "{jobs}{err}");
+    let again = chain.dir.path().join("again.pgm");
+    let (ok, _, err) = cli(&chain, &["output", "0", "--out", &again.to_string_lossy()]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read(&again).expect("written"), expected);
+
+    // The worker's metrics show the job, its stage and the fuel its execution used.
+    let receipt = chain.client.result(0, None).await.expect("rpc").expect("kept").receipt.expect("settled");
+    // (The CLI follows the best block, the worker the finalized one: give it a few blocks.)
+    let paid = r#"tessera_worker_job_stage{job="0",stage="paid"} 1"#;
+    let body = chain.until("the worker to report the job paid", 10, || async { Some(scrape(&metrics)).filter(|b| b.contains(paid)) }).await;
+    assert!(body.contains(&format!(r#"tessera_worker_job_fuel_used{{job="0"}} {}"#, receipt.fuel_used)), "{body}");
 }

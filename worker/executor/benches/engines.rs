@@ -2,6 +2,12 @@
 //! (wasmi) and a native build of the same Rust code. Prints times and ratios to native.
 //! Target: the metered fast engine within 1.5× native.
 //!
+//! Columns: `native`; `bare`, the module rewritten without any charge
+//! (`metering::instrument_unmetered`) on wasmtime, i.e. the engine's own cost; `metered`, the
+//! protocol's metering on wasmtime without epochs, which is how a worker runs it inside its
+//! sandbox process; `+epochs`, the same with wasmtime's in-process wall-clock cap; `wasmi`, the
+//! interpreter. `met/bare` is what the metering adds.
+//!
 //!     cargo bench -p tessera-executor --bench engines
 //!
 //! Compilation is timed separately: a worker compiles a program once and caches it.
@@ -32,7 +38,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let compiler = Compiler::new(Duration::from_secs(600)).expect("engine");
+    let compiler = Compiler::unbounded().expect("engine");
+    let with_epochs = Compiler::new(Duration::from_secs(600)).expect("engine");
     let interpreter = Interpreter::new();
     type Native = fn(&[u8]) -> Vec<u8>;
     let cases: [(&str, &[u8], Vec<u8>, Native); 4] = [
@@ -42,8 +49,8 @@ fn main() {
         ("hash_chain 5M", tessera_programs::HASH_CHAIN, input::hash_chain(5_000_000, b"bench"), reference::hash_chain),
     ];
     println!(
-        "{:<26} {:>10} {:>10} {:>10} {:>9} {:>12} {:>10} {:>12}",
-        "program", "native ms", "wasmtime", "wasmi ms", "compile", "fuel", "wt/native", "wasmi/native"
+        "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12}",
+        "program (ms)", "native", "bare", "metered", "+epochs", "wasmi", "compile", "fuel", "met/native", "met/bare", "+ep/native", "wasmi/native"
     );
     for (name, code, input, native) in cases {
         let program = prepare(code, &LIMITS).expect("valid program");
@@ -51,12 +58,16 @@ fn main() {
         let module = compiler.compile(&program).expect("compiles");
         let compile = compile_started.elapsed();
         let interpreted = interpreter.compile(&program).expect("compiles");
+        let bare = tessera_executor::metering::instrument_unmetered(code, &LIMITS).expect("valid program");
+        let bare = compiler.compile(&bare).expect("compiles");
+        let epoch_module = with_epochs.compile(&program).expect("compiles");
 
         let expected = native(&input);
         let fast = compiler.run(&module, &input, &RUN).expect("runs");
         assert_eq!(fast.output, expected, "{name}: wasmtime output differs from native");
         let slow = interpreter.run(&interpreted, &input, &RUN).expect("runs");
         assert_eq!(slow, fast, "{name}: engines disagree");
+        assert_eq!(with_epochs.run(&epoch_module, &input, &RUN).expect("runs"), fast, "{name}: epochs change the result");
 
         let t_native = median(7, || {
             std::hint::black_box(native(std::hint::black_box(&input)));
@@ -64,18 +75,28 @@ fn main() {
         let t_fast = median(7, || {
             std::hint::black_box(compiler.run(&module, &input, &RUN).expect("runs"));
         });
+        let t_bare = median(7, || {
+            std::hint::black_box(compiler.run(&bare, &input, &RUN).expect("runs"));
+        });
+        let t_epochs = median(7, || {
+            std::hint::black_box(with_epochs.run(&epoch_module, &input, &RUN).expect("runs"));
+        });
         let t_slow = median(3, || {
             std::hint::black_box(interpreter.run(&interpreted, &input, &RUN).expect("runs"));
         });
         println!(
-            "{:<26} {:>10.2} {:>10.2} {:>10.1} {:>8.1}ms {:>12} {:>9.2}x {:>11.1}x",
+            "{:<24} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>8.1} {:>10} {:>9.2}x {:>8.2}x {:>9.2}x {:>11.1}x",
             name,
             ms(t_native),
+            ms(t_bare),
             ms(t_fast),
+            ms(t_epochs),
             ms(t_slow),
             ms(compile),
             fast.receipt.fuel_used,
             t_fast.as_secs_f64() / t_native.as_secs_f64(),
+            t_fast.as_secs_f64() / t_bare.as_secs_f64(),
+            t_epochs.as_secs_f64() / t_native.as_secs_f64(),
             t_slow.as_secs_f64() / t_native.as_secs_f64(),
         );
     }

@@ -1,9 +1,11 @@
 //! The fast engine (wasmtime/cranelift) used by workers.
 //!
-//! On top of the protocol's fuel limit it has a wall-clock cap: an epoch ticker advances every
-//! [`TICK`], and a run whose deadline passes ends with [`ExecError::Timeout`] (no receipt — the
-//! machine, not the program, gave up). Runs happen on a dedicated thread with a large stack, so
-//! callers may sit on small async-runtime threads.
+//! On top of the protocol's fuel limit, [`Compiler::new`] has a wall-clock cap: an epoch ticker
+//! advances every [`TICK`], and a run whose deadline passes ends with [`ExecError::Timeout`] (no
+//! receipt — the machine, not the program, gave up). The epoch checks cost up to half the speed
+//! of float-heavy loops, so workers use [`Compiler::unbounded`] inside a
+//! [`Sandbox`](crate::sandbox::Sandbox) process that is killed at the cap instead. Runs happen on a
+//! dedicated thread with a large stack, so callers may sit on small async-runtime threads.
 
 use std::{
     sync::{
@@ -35,7 +37,8 @@ const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (8 << 20);
 pub struct Compiler {
     engine: wasmtime::Engine,
     linker: Linker<Data>,
-    timeout: Duration,
+    /// The wall-clock cap, when epochs are on.
+    timeout: Option<Duration>,
     stop: Arc<AtomicBool>,
 }
 
@@ -58,25 +61,43 @@ fn memory_of(caller: &mut Caller<'_, Data>) -> wasmtime::Result<wasmtime::Memory
 impl Compiler {
     /// A compiler whose runs stop after `timeout` of wall-clock time.
     pub fn new(timeout: Duration) -> Result<Self, ExecError> {
+        Self::build(Some(timeout))
+    }
+
+    /// A compiler without a wall-clock cap (and without the epoch checks that enforce one):
+    /// only the fuel limit ends a run. For a process whose lifetime is capped from outside,
+    /// such as a [`Sandbox`](crate::sandbox::Sandbox) child.
+    pub fn unbounded() -> Result<Self, ExecError> {
+        Self::build(None)
+    }
+
+    fn build(timeout: Option<Duration>) -> Result<Self, ExecError> {
         let mut config = Config::new();
-        config.epoch_interruption(true);
+        config.epoch_interruption(timeout.is_some());
         config.max_wasm_stack(MAX_WASM_STACK);
         // NaNs are canonicalized by the instrumentation, identically for every engine.
         config.cranelift_nan_canonicalization(false);
         let engine = wasmtime::Engine::new(&config).map_err(engine_err)?;
         let linker = link(&engine)?;
         let stop = Arc::new(AtomicBool::new(false));
-        let (ticker_engine, ticker_stop) = (engine.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name("tessera-epoch".into())
-            .spawn(move || {
-                while !ticker_stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
-                    ticker_engine.increment_epoch();
-                }
-            })
-            .map_err(engine_err)?;
+        if timeout.is_some() {
+            let (ticker_engine, ticker_stop) = (engine.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("tessera-epoch".into())
+                .spawn(move || {
+                    while !ticker_stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(TICK);
+                        ticker_engine.increment_epoch();
+                    }
+                })
+                .map_err(engine_err)?;
+        }
         Ok(Compiler { engine, linker, timeout, stop })
+    }
+
+    /// Compiles an instrumented module's bytes.
+    pub(crate) fn compile_code(&self, code: &[u8]) -> Result<Module, ExecError> {
+        Module::new(&self.engine, code).map_err(engine_err)
     }
 
     fn run_here(&self, module: &Module, input: &[u8], limits: &RunLimits) -> Result<Execution, ExecError> {
@@ -90,9 +111,11 @@ impl Compiler {
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|d| &mut d.limits);
-        let ticks = (self.timeout.as_millis() / TICK.as_millis()).max(1) as u64 + 1;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        if let Some(timeout) = self.timeout {
+            let ticks = (timeout.as_millis() / TICK.as_millis()).max(1) as u64 + 1;
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+        }
 
         let instance = match self.linker.instantiate(&mut store, module) {
             Ok(instance) => instance,
@@ -165,7 +188,7 @@ impl Engine for Compiler {
     type Compiled = Module;
 
     fn compile(&self, program: &Instrumented) -> Result<Module, ExecError> {
-        Module::new(&self.engine, &program.code).map_err(engine_err)
+        self.compile_code(&program.code)
     }
 
     fn run(&self, module: &Module, input: &[u8], limits: &RunLimits) -> Result<Execution, ExecError> {

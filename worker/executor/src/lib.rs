@@ -22,12 +22,16 @@ pub mod interpreter;
 pub mod metering;
 #[cfg(feature = "wasmtime")]
 pub mod compiler;
+#[cfg(feature = "wasmtime")]
+pub mod sandbox;
 
 use alloc::{string::String, vec::Vec};
 
 pub use interpreter::Interpreter;
 #[cfg(feature = "wasmtime")]
 pub use compiler::Compiler;
+#[cfg(feature = "wasmtime")]
+pub use sandbox::Sandbox;
 pub use metering::{InstrumentError, Instrumented, Schedule, SCHEDULE_V1};
 pub use tessera_primitives::{program::ProgramLimits, ExitStatus, Fuel, Receipt};
 

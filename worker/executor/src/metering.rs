@@ -117,6 +117,18 @@ struct FuncFacts {
 
 /// Validates `code` as a program under `limits` and instruments it with `schedule`.
 pub fn instrument(code: &[u8], limits: &ProgramLimits, schedule: &Schedule) -> Result<Instrumented, InstrumentError> {
+    rewrite(code, limits, schedule, true)
+}
+
+/// The same rewrite without any charge, depth count or NaN canonicalization: what the engine
+/// costs by itself. Only for measuring the metering's overhead (the engine benchmark); a run
+/// of it is not a protocol execution.
+#[doc(hidden)]
+pub fn instrument_unmetered(code: &[u8], limits: &ProgramLimits) -> Result<Instrumented, InstrumentError> {
+    rewrite(code, limits, &SCHEDULE_V1, false)
+}
+
+fn rewrite(code: &[u8], limits: &ProgramLimits, schedule: &Schedule, meter: bool) -> Result<Instrumented, InstrumentError> {
     let info = program::validate(code, limits)?;
     let invalid = |_| InstrumentError::Invalid(ProgramError::InvalidModule);
 
@@ -173,10 +185,10 @@ pub fn instrument(code: &[u8], limits: &ProgramLimits, schedule: &Schedule) -> R
                     constants += 1;
                 }
             }
-            // Four temporaries are added per function below.
+            // Five temporaries are added per function below.
             let frame_cost = 1u32
                 .saturating_add(locals)
-                .saturating_add(4)
+                .saturating_add(5)
                 .saturating_add(max_height)
                 .saturating_add(constants);
             facts.push(FuncFacts { frame_cost, locals });
@@ -185,7 +197,7 @@ pub fn instrument(code: &[u8], limits: &ProgramLimits, schedule: &Schedule) -> R
     }
     let max_frame_cost = facts.iter().map(|f| f.frame_cost).max().unwrap_or(1);
     let globals = Globals { fuel: globals, status: globals + 1, depth: globals + 2 };
-    let ctx = Context { schedule, imported_funcs: &imported_funcs, facts: &facts, max_frame_cost, globals };
+    let ctx = Context { schedule, imported_funcs: &imported_funcs, facts: &facts, max_frame_cost, globals, meter };
 
     // Pass 2: re-encode, section by section.
     let mut module = Module::new();
@@ -283,6 +295,8 @@ struct Context<'a> {
     facts: &'a [FuncFacts],
     max_frame_cost: u32,
     globals: Globals,
+    /// Off only for [`instrument_unmetered`].
+    meter: bool,
 }
 
 /// The temporaries added to every function.
@@ -292,6 +306,11 @@ struct Temps {
     i64: u32,
     f32: u32,
     f64: u32,
+    /// The function's copy of the fuel global: charges read and update it in a register and
+    /// write it through to the global, which is reloaded after every call. The global is
+    /// therefore exact at every point (what a trap or the host observes), while the
+    /// loop-carried dependency never goes through memory.
+    fuel: u32,
 }
 
 fn ends_segment(op: &Operator) -> bool {
@@ -351,9 +370,10 @@ impl Context<'_> {
             locals.push((count, RoundtripReencoder.val_type(ty).map_err(encode_err)?));
         }
         let base = facts.locals;
-        let temps = Temps { i32: base, i64: base + 1, f32: base + 2, f64: base + 3 };
-        locals.extend([(1, ValType::I32), (1, ValType::I64), (1, ValType::F32), (1, ValType::F64)]);
+        let temps = Temps { i32: base, i64: base + 1, f32: base + 2, f64: base + 3, fuel: base + 4 };
+        locals.extend([(1, ValType::I32), (1, ValType::I64), (1, ValType::F32), (1, ValType::F64), (1, ValType::I64)]);
         let mut f = Function::new(locals);
+        self.reload_fuel(&mut f, temps);
 
         let mut ops = Vec::new();
         let mut reader = body.get_operators_reader().map_err(invalid)?;
@@ -366,7 +386,9 @@ impl Context<'_> {
             let end = ops[start..].iter().position(ends_segment).map_or(ops.len(), |i| start + i + 1);
             let segment = &ops[start..end];
             let cost: u64 = segment.iter().map(|op| self.cost(op)).fold(0u64, u64::saturating_add);
-            self.charge_static(&mut f, cost);
+            if self.meter {
+                self.charge_static(&mut f, temps, cost);
+            }
             for op in segment {
                 self.emit(&mut f, op, temps)?;
             }
@@ -383,29 +405,38 @@ impl Context<'_> {
         f.instruction(&Instruction::End);
     }
 
-    /// `if fuel < cost { status = OUT_OF_FUEL; trap } fuel -= cost`
-    fn charge_static(&self, f: &mut Function, cost: u64) {
-        let cost = cost as i64;
+    /// `fuel_local = fuel` (at entry, and after a call, whose callee charged the global).
+    fn reload_fuel(&self, f: &mut Function, temps: Temps) {
         f.instruction(&Instruction::GlobalGet(self.globals.fuel));
+        f.instruction(&Instruction::LocalSet(temps.fuel));
+    }
+
+    /// `if fuel < cost { status = OUT_OF_FUEL; trap } fuel -= cost`, on the local copy,
+    /// written through to the global.
+    fn charge_static(&self, f: &mut Function, temps: Temps, cost: u64) {
+        let cost = cost as i64;
+        f.instruction(&Instruction::LocalGet(temps.fuel));
         f.instruction(&Instruction::I64Const(cost));
         f.instruction(&Instruction::I64LtU);
         self.out_of_fuel(f);
-        f.instruction(&Instruction::GlobalGet(self.globals.fuel));
+        f.instruction(&Instruction::LocalGet(temps.fuel));
         f.instruction(&Instruction::I64Const(cost));
         f.instruction(&Instruction::I64Sub);
+        f.instruction(&Instruction::LocalTee(temps.fuel));
         f.instruction(&Instruction::GlobalSet(self.globals.fuel));
     }
 
     /// Charges for a run-time amount (the i64 on top of the stack, consumed).
     fn charge_dynamic(&self, f: &mut Function, temps: Temps) {
         f.instruction(&Instruction::LocalSet(temps.i64));
-        f.instruction(&Instruction::GlobalGet(self.globals.fuel));
+        f.instruction(&Instruction::LocalGet(temps.fuel));
         f.instruction(&Instruction::LocalGet(temps.i64));
         f.instruction(&Instruction::I64LtU);
         self.out_of_fuel(f);
-        f.instruction(&Instruction::GlobalGet(self.globals.fuel));
+        f.instruction(&Instruction::LocalGet(temps.fuel));
         f.instruction(&Instruction::LocalGet(temps.i64));
         f.instruction(&Instruction::I64Sub);
+        f.instruction(&Instruction::LocalTee(temps.fuel));
         f.instruction(&Instruction::GlobalSet(self.globals.fuel));
     }
 
@@ -445,6 +476,11 @@ impl Context<'_> {
     }
 
     fn emit(&self, f: &mut Function, op: &Operator, temps: Temps) -> Result<(), InstrumentError> {
+        if !self.meter {
+            let instruction = RoundtripReencoder.instruction(op.clone()).map_err(encode_err)?;
+            f.instruction(&instruction);
+            return Ok(());
+        }
         // Charges that depend on run-time values, before the instruction.
         match op {
             Operator::MemoryGrow { .. } => self.charge_length(f, temps, Some(self.schedule.grow_per_page)),
@@ -494,6 +530,9 @@ impl Context<'_> {
         let instruction = RoundtripReencoder.instruction(op.clone()).map_err(encode_err)?;
         f.instruction(&instruction);
 
+        if matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+            self.reload_fuel(f, temps);
+        }
         if let Some(cost) = frame {
             self.depth(f, cost, false);
         }

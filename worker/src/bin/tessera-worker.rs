@@ -9,8 +9,17 @@ use tessera_worker::{
 };
 use tracing::{error, info};
 
+fn main() -> std::process::ExitCode {
+    // A sandbox child runs one execution and exits, without the daemon's runtime.
+    if std::env::args_os().nth(1).is_some_and(|a| a == tessera_worker::worker::SANDBOX_ARG) {
+        return tessera_executor::sandbox::serve();
+    }
+    daemon();
+    std::process::ExitCode::SUCCESS
+}
+
 #[tokio::main]
-async fn main() {
+async fn daemon() {
     let config = match Config::load(Flags::parse()) {
         Ok(c) => c,
         Err(e) => {

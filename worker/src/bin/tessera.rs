@@ -173,12 +173,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         },
         Command::Post { job, follow: follow_it, out } => {
             let client = connect().await?;
-            let program = match program_id_of(&job.program) {
-                Ok(id) => id,
-                Err(_) => {
-                    let code = load_program_arg(&job.program)?;
-                    upload(&client, &signer, code).await?
-                },
+            // A file or an example is uploaded first unless the chain already has it.
+            let program = if job.program.starts_with("0x") {
+                program_id_of(&job.program)?
+            } else {
+                upload(&client, &signer, load_program_arg(&job.program)?).await?
             };
             if !client.program_exists(program).await? {
                 return Err(Failure(format!("program {program:?} is not on chain; upload it first")));
