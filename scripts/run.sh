@@ -58,6 +58,11 @@ echo "[run] posting the Mandelbrot job as Alice and following it to settlement"
     --input-text "" --fuel 2000000000 --replicas 1 --max-price 0.000000000001 \
     --challenge-window 10 --follow --out mandelbrot.pgm
 
+echo "[run] waiting for the worker to see the payment (it follows finalized blocks)"
+for _ in $(seq 1 30); do
+    curl -s http://127.0.0.1:9616/metrics | grep -q 'stage="paid"' && break
+    sleep 1
+done
 echo "[run] the worker's metrics about the job:"
 curl -s http://127.0.0.1:9616/metrics | grep -E '^tessera_worker_(job|paid|executions|fuel)' || true
 echo "[run] the image: $(pwd)/mandelbrot.pgm ($(head -c 20 mandelbrot.pgm | head -2 | tr '\n' ' '))"
