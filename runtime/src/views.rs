@@ -217,17 +217,17 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
     )
     .map_err(to_quote_error)?;
 
+    // Providers that pass every requirement but the price; of those, the eligible ones are
+    // the ones whose price is within the offer.
     let now = now();
-    let req = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: params.max_price_per_fuel };
-    // Lowest price among providers that pass everything but the price itself.
-    let unlimited = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: Balance::MAX };
+    let any_price = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: Balance::MAX };
     let mut eligible_providers = 0u32;
     let mut lowest_price_per_fuel: Option<Balance> = None;
     for (_, p) in all_providers() {
-        if Providers::eligibility(&p, &req, now).is_ok() {
-            eligible_providers += 1;
-        }
-        if let Ok(price) = Providers::eligibility(&p, &unlimited, now) {
+        if let Ok(price) = Providers::eligibility(&p, &any_price, now) {
+            if price <= params.max_price_per_fuel {
+                eligible_providers += 1;
+            }
             lowest_price_per_fuel = Some(lowest_price_per_fuel.map_or(price, |l| l.min(price)));
         }
     }
@@ -246,29 +246,21 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
 /// `TesseraApi::why_unmatched`.
 pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
     let providers = pallet_providers::ProviderOf::<Runtime>::count();
+    // A job whose slots are not open for claims: nothing to explain.
+    let not_open = |status| Unmatched {
+        status,
+        open_slots: 0,
+        claim_deadline: None,
+        providers,
+        eligible: Vec::new(),
+        refusals: Vec::new(),
+        summary: Vec::new(),
+    };
     let Some(job) = pallet_market::JobOf::<Runtime>::get(id) else {
-        return pallet_market::ResultOf::<Runtime>::get(id).map(|r| Unmatched {
-            status: status_of_outcome(r.outcome),
-            open_slots: 0,
-            claim_deadline: None,
-            providers,
-            eligible: Vec::new(),
-            refusals: Vec::new(),
-            summary: Vec::new(),
-        });
+        return pallet_market::ResultOf::<Runtime>::get(id).map(|r| not_open(status_of_outcome(r.outcome)));
     };
     let status = status_of(&job.phase);
-    let Phase::Open(deadline) = job.phase else {
-        return Some(Unmatched {
-            status,
-            open_slots: 0,
-            claim_deadline: None,
-            providers,
-            eligible: Vec::new(),
-            refusals: Vec::new(),
-            summary: Vec::new(),
-        });
-    };
+    let Phase::Open(deadline) = job.phase else { return Some(not_open(status)) };
     let now = now();
     let req = Market::requirements(&job);
     let mut eligible = Vec::new();

@@ -177,6 +177,9 @@ pub struct Client {
     nonces: Mutex<std::collections::BTreeMap<AccountId, u32>>,
 }
 
+/// Storage keys asked for (and values read) per request when listing a map.
+const PAGE: u32 = 512;
+
 fn params(values: Vec<Value>) -> ArrayParams {
     let mut p = ArrayParams::new();
     for v in values {
@@ -263,29 +266,38 @@ impl Client {
         }
     }
 
-    /// Every (key, value) under `prefix`, decoded; keys are full storage keys.
-    pub async fn entries<T: Decode>(&self, prefix: &[u8], at: H256) -> Result<Vec<(Vec<u8>, T)>, ClientError> {
+    /// Every storage key under `prefix` at `at` (full keys, in the node's order).
+    pub async fn keys(&self, prefix: &[u8], at: H256) -> Result<Vec<Vec<u8>>, ClientError> {
         let mut out = Vec::new();
         let mut start: Option<String> = None;
         loop {
-            let mut args: Vec<Value> = vec![to_hex(prefix).into(), 512.into()];
+            let mut args: Vec<Value> = vec![to_hex(prefix).into(), PAGE.into()];
             args.push(start.clone().map_or(Value::Null, Value::from));
             args.push(to_hex(at.as_bytes()).into());
             let keys: Vec<String> = self.call("state_getKeysPaged", args).await?;
-            if keys.is_empty() {
-                break;
-            }
             start = keys.last().cloned();
+            let full = keys.len() == PAGE as usize;
+            for key in keys {
+                out.push(from_hex(&key)?);
+            }
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every (key, value) under `prefix`, decoded; keys are full storage keys.
+    pub async fn entries<T: Decode>(&self, prefix: &[u8], at: H256) -> Result<Vec<(Vec<u8>, T)>, ClientError> {
+        let mut out = Vec::new();
+        for keys in self.keys(prefix, at).await?.chunks(PAGE as usize) {
+            let keys: Vec<Value> = keys.iter().map(|k| to_hex(k).into()).collect();
             let changes: Vec<Value> =
-                self.call("state_queryStorageAt", vec![keys.clone().into(), to_hex(at.as_bytes()).into()]).await?;
+                self.call("state_queryStorageAt", vec![keys.into(), to_hex(at.as_bytes()).into()]).await?;
             for change in changes.iter().flat_map(|c| c["changes"].as_array().cloned().unwrap_or_default()) {
                 let (Some(key), Some(value)) = (change[0].as_str(), change[1].as_str()) else { continue };
                 let bytes = from_hex(value)?;
                 let value = T::decode(&mut &bytes[..]).map_err(|e| ClientError::Decode(format!("{e}")))?;
                 out.push((from_hex(key)?, value));
-            }
-            if keys.len() < 512 {
-                break;
             }
         }
         Ok(out)
@@ -303,15 +315,13 @@ impl Client {
         Ok(entries.into_iter().filter_map(|(k, d)| Some((id_suffix(&k)?, d))).collect())
     }
 
-    /// Every registered provider at `at`.
-    pub async fn providers(&self, at: H256) -> Result<Vec<(AccountId, Provider)>, ClientError> {
-        let entries = self.entries::<Provider>(&keys::prefix("Providers", "ProviderOf"), at).await?;
-        Ok(entries
+    /// The accounts of every registered provider at `at` (read from the storage keys alone;
+    /// `provider_view` describes each).
+    pub async fn provider_accounts(&self, at: H256) -> Result<Vec<AccountId>, ClientError> {
+        let keys = self.keys(&keys::prefix("Providers", "ProviderOf"), at).await?;
+        Ok(keys
             .into_iter()
-            .filter_map(|(k, p)| {
-                let account = k.get(k.len().checked_sub(32)?..)?;
-                Some((AccountId::decode(&mut &account[..]).ok()?, p))
-            })
+            .filter_map(|k| AccountId::decode(&mut k.get(k.len().checked_sub(32)?..)?).ok())
             .collect())
     }
 

@@ -257,7 +257,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 "{:<50} {:>16} {:>9} {:>6} {:>10} {:>8}  state",
                 "provider", "stake", "capacity", "busy", "price/fuel", "rep"
             );
-            for (who, _) in client.providers(best).await? {
+            for who in client.provider_accounts(best).await? {
                 if let Some(p) = client.provider_view(&who).await? {
                     print_provider_row(&p);
                 }
