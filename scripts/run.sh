@@ -60,11 +60,11 @@ echo "[run] posting the Mandelbrot job as Alice and following it to settlement"
 
 echo "[run] waiting for the worker to see the payment (it follows finalized blocks)"
 for _ in $(seq 1 30); do
-    curl -s http://127.0.0.1:9616/metrics | grep -q 'stage="paid"' && break
+    curl -s http://127.0.0.1:9616/metrics | grep -q '^tessera_worker_jobs_total{stage="paid"} [1-9]' && break
     sleep 1
 done
 echo "[run] the worker's metrics about the job:"
-curl -s http://127.0.0.1:9616/metrics | grep -E '^tessera_worker_(job|paid|executions|fuel)' || true
+curl -s http://127.0.0.1:9616/metrics | grep -E '^tessera_worker_(jobs|paid|executions|fuel|rpc)' || true
 echo "[run] the image: $(pwd)/mandelbrot.pgm ($(head -c 20 mandelbrot.pgm | head -2 | tr '\n' ' '))"
 
 if [ "$once" -eq 1 ]; then

@@ -16,13 +16,17 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/env.sh"
 cd "$TESSERA_ROOT"
 
+# The worker's `test-hooks` feature adds what only tests may use: the liar switch
+# (`--dishonest-for-tests`) and `file://` inputs. Release and demo builds leave it off.
+features=(--features tessera-worker/test-hooks)
+
 start=$(date +%s)
 echo "[test] cargo build --workspace --tests (target dir: $CARGO_TARGET_DIR)"
-cargo build --locked --workspace --tests
+cargo build --locked --workspace --tests "${features[@]}"
 echo "[test] built in $(( $(date +%s) - start )) s"
 
 echo "[test] cargo test --workspace"
-cargo test --locked --workspace -- --test-threads 2
+cargo test --locked --workspace "${features[@]}" -- --test-threads 2
 
 # The pallets' benchmark test suites (impl_benchmark_test_suite!) run each benchmark once
 # against the pallet's mock runtime. They need the runtime-benchmarks feature, which the

@@ -142,6 +142,11 @@ fn func_type<'a>(types: &'a wasmparser::types::Types, id: wasmparser::types::Cor
     }
 }
 
+/// A program's id: the blake2-256 hash of its code (what `upload_program` stores it under).
+pub fn program_id(code: &[u8]) -> crate::ProgramId {
+    crate::ProgramId::from(sp_crypto_hashing::blake2_256(code))
+}
+
 /// Validates `code` as a Tessera program.
 pub fn validate(code: &[u8], limits: &ProgramLimits) -> Result<ProgramInfo, ProgramError> {
     if code.len() > limits.max_code_len as usize {

@@ -230,6 +230,13 @@ impl_runtime_apis! {
         fn why_unmatched(id: tessera_runtime_api::JobId) -> Option<tessera_runtime_api::Unmatched> {
             crate::views::why_unmatched(id)
         }
+
+        fn can_claim(
+            id: tessera_runtime_api::JobId,
+            who: AccountId,
+        ) -> Result<(), tessera_runtime_api::Reason> {
+            crate::views::can_claim(id, who)
+        }
     }
 
     impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {

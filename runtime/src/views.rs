@@ -243,6 +243,36 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
     })
 }
 
+/// Whether `who`, registered as `p`, may claim a slot of the open `job` (the checks of
+/// `claim_slot` after the phase and deadline).
+fn claim_verdict(
+    job: &Job<Runtime>,
+    req: &Requirements<Balance>,
+    who: &AccountId,
+    p: &ProviderInfo<Runtime>,
+    now: BlockNumber,
+) -> Result<(), Reason> {
+    if *who == job.requester {
+        Err(Reason::OwnJob)
+    } else if job.slot_of(who).is_some() {
+        Err(Reason::AlreadyClaimed)
+    } else {
+        Providers::eligibility(p, req, now).map(|_| ()).map_err(reason_of)
+    }
+}
+
+/// `TesseraApi::can_claim`.
+pub fn can_claim(id: JobId, who: AccountId) -> Result<(), Reason> {
+    let job = pallet_market::JobOf::<Runtime>::get(id).ok_or(Reason::JobNotOpen)?;
+    let Phase::Open(deadline) = job.phase else { return Err(Reason::JobNotOpen) };
+    let now = now();
+    if now > deadline || job.slots.len() as u32 >= job.replicas {
+        return Err(Reason::JobNotOpen);
+    }
+    let p = pallet_providers::ProviderOf::<Runtime>::get(&who).ok_or(Reason::NotProvider)?;
+    claim_verdict(&job, &Market::requirements(&job), &who, &p, now)
+}
+
 /// `TesseraApi::why_unmatched`.
 pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
     let providers = pallet_providers::ProviderOf::<Runtime>::count();
@@ -266,14 +296,7 @@ pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
     let mut eligible = Vec::new();
     let mut refusals = Vec::new();
     for (who, p) in all_providers() {
-        let verdict = if who == job.requester {
-            Err(Reason::OwnJob)
-        } else if job.slot_of(&who).is_some() {
-            Err(Reason::AlreadyClaimed)
-        } else {
-            Providers::eligibility(&p, &req, now).map(|_| ()).map_err(reason_of)
-        };
-        match verdict {
+        match claim_verdict(&job, &req, &who, &p, now) {
             Ok(()) => eligible.push(who),
             Err(reason) => refusals.push(Refusal { provider: who, reason }),
         }

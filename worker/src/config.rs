@@ -2,7 +2,7 @@
 //! precedence (a flag beats its environment variable, which beats the file).
 //!
 //! ```toml
-//! node = "ws://127.0.0.1:9944"
+//! nodes = ["ws://127.0.0.1:9944", "ws://10.0.0.2:9944"]  # tried in order; the next on failure
 //! suri = "//Bob"                 # or set TESSERA_SURI; never commit a real secret
 //! data_dir = "/var/lib/tessera-worker"
 //! metrics = "127.0.0.1:9616"
@@ -21,7 +21,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 use serde::Deserialize;
-use tessera_runtime::Balance;
+use tessera_client::{parse_tsr, Balance};
 
 use crate::worker::{Registration, Settings};
 
@@ -32,9 +32,10 @@ pub struct Flags {
     /// TOML configuration file.
     #[arg(long, short, env = "TESSERA_WORKER_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The node's WebSocket JSON-RPC endpoint.
-    #[arg(long, env = "TESSERA_NODE")]
-    pub node: Option<String>,
+    /// A node's WebSocket JSON-RPC endpoint; repeat (or separate with commas) for fail-over:
+    /// the worker uses the first that answers and moves to the next when it stops answering.
+    #[arg(long = "node", env = "TESSERA_NODE", value_delimiter = ',')]
+    pub nodes: Vec<String>,
     /// The provider key's secret URI (dev name like //Bob, mnemonic, or 0x seed).
     #[arg(long, env = "TESSERA_SURI", hide_env_values = true)]
     pub suri: Option<String>,
@@ -65,8 +66,9 @@ pub struct Flags {
     /// Log format: text or json.
     #[arg(long, env = "TESSERA_LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// TEST ONLY: commit to forged outputs (end-to-end tests use it to show a liar is caught and
-    /// slashed). Never use it with real stake.
+    /// TEST ONLY (built with the `test-hooks` feature): commit to forged outputs, so end-to-end
+    /// tests can show a liar caught and slashed.
+    #[cfg(feature = "test-hooks")]
     #[arg(long, hide = true)]
     pub dishonest_for_tests: bool,
 }
@@ -75,7 +77,7 @@ pub struct Flags {
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct File {
-    pub node: Option<String>,
+    pub nodes: Option<Vec<String>>,
     pub suri: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub metrics: Option<SocketAddr>,
@@ -104,24 +106,11 @@ pub struct Config {
     pub json_logs: bool,
 }
 
-/// Parses a TSR amount with up to 12 decimals (`"2000"`, `"0.5"`) into plancks.
-pub fn parse_tsr(s: &str) -> Result<Balance, String> {
-    let s = s.trim().trim_end_matches("TSR").trim();
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 12 || (whole.is_empty() && frac.is_empty()) {
-        return Err(format!("not a TSR amount with at most 12 decimals: {s}"));
-    }
-    let whole: Balance = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("not a number: {s}"))? };
-    let frac: Balance = if frac.is_empty() { 0 } else { format!("{frac:0<12}").parse().map_err(|_| format!("not a number: {s}"))? };
-    whole
-        .checked_mul(tessera_runtime::UNIT)
-        .and_then(|w| w.checked_add(frac))
-        .ok_or_else(|| format!("amount too large: {s}"))
-}
-
 impl Config {
     /// Merges flags (with their environment variables) over the file named by `--config`.
     pub fn load(flags: Flags) -> Result<Config, String> {
+        #[cfg(feature = "test-hooks")]
+        let dishonest = flags.dishonest_for_tests;
         let file: File = match &flags.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -156,13 +145,19 @@ impl Config {
             .unwrap_or_else(|| std::env::var_os("HOME").map_or(PathBuf::from("."), PathBuf::from).join(".local/share/tessera-worker"));
         Ok(Config {
             settings: Settings {
-                node: flags.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into()),
+                nodes: if !flags.nodes.is_empty() {
+                    flags.nodes
+                } else {
+                    file.nodes.filter(|n| !n.is_empty()).unwrap_or_else(|| vec!["ws://127.0.0.1:9944".into()])
+                },
                 data_dir,
                 register,
                 audit: flags.audit.or(file.audit).unwrap_or(true),
                 max_fuel: flags.max_fuel.or(file.max_fuel).unwrap_or(u64::MAX),
                 wall_clock: Duration::from_secs(flags.wall_clock_secs.or(file.wall_clock_secs).unwrap_or(120)),
-                dishonest: flags.dishonest_for_tests,
+                fetch: crate::fetch::FetchConfig::default(),
+                #[cfg(feature = "test-hooks")]
+                dishonest,
             },
             suri,
             metrics: flags.metrics.or(file.metrics),
@@ -176,33 +171,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tsr_amounts_parse_exactly() {
-        assert_eq!(parse_tsr("2000"), Ok(2_000 * tessera_runtime::UNIT));
-        assert_eq!(parse_tsr("0.000000000001"), Ok(1));
-        assert_eq!(parse_tsr("1.5 TSR"), Ok(1_500_000_000_000));
-        assert!(parse_tsr("1.0000000000001").is_err());
-        assert!(parse_tsr("abc").is_err());
-        assert!(parse_tsr("").is_err());
-    }
-
-    #[test]
     fn flags_override_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("worker.toml");
         std::fs::write(
             &path,
-            "node = \"ws://file:1\"\nsuri = \"//Bob\"\naudit = false\n[register]\nstake = \"10\"\ncapacity = 2\nprice_per_fuel = \"0.000000000002\"\n",
+            "nodes = [\"ws://file:1\"]\nsuri = \"//Bob\"\naudit = false\n[register]\nstake = \"10\"\ncapacity = 2\nprice_per_fuel = \"0.000000000002\"\n",
         )
         .expect("write");
-        let flags = Flags { config: Some(path.clone()), node: Some("ws://flag:2".into()), register_capacity: Some(5), ..Default::default() };
+        let flags = Flags { config: Some(path.clone()), nodes: vec!["ws://flag:2".into(), "ws://flag:3".into()], register_capacity: Some(5), ..Default::default() };
         let config = Config::load(flags).expect("loads");
-        assert_eq!(config.settings.node, "ws://flag:2");
+        assert_eq!(config.settings.nodes, ["ws://flag:2", "ws://flag:3"]);
         assert_eq!(config.suri, "//Bob");
         assert!(!config.settings.audit);
         let r = config.settings.register.expect("registers");
-        assert_eq!((r.stake, r.capacity, r.price_per_fuel), (10 * tessera_runtime::UNIT, 5, 2));
+        assert_eq!((r.stake, r.capacity, r.price_per_fuel), (10 * tessera_client::UNIT, 5, 2));
 
-        std::fs::write(&path, "nodes = \"typo\"\n").expect("write");
+        std::fs::write(&path, "node = \"ws://x:1\"\n").expect("write");
         let err = Config::load(Flags { config: Some(path), suri: Some("//Bob".into()), ..Default::default() }).unwrap_err();
         assert!(err.contains("unknown field"), "{err}");
     }

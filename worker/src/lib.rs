@@ -1,7 +1,7 @@
-//! The client side of Tessera: the provider daemon ([`worker`]), the requester CLI's logic, and
-//! the chain client both use ([`client`]).
+//! `tessera-worker`, the provider daemon: the [`worker`] loop, its [`config`], durable
+//! [`store`], remote-input [`fetch`]er and Prometheus [`metrics`]. It talks to the chain only
+//! through `tessera-client`.
 
-pub mod client;
 pub mod config;
 pub mod fetch;
 pub mod metrics;

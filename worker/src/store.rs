@@ -39,16 +39,9 @@ pub struct Store {
 }
 
 /// A database failure.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("worker database: {0}")]
 pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "worker database: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
 
 fn err(e: impl std::fmt::Display) -> StoreError {
     StoreError(e.to_string())
@@ -102,6 +95,15 @@ impl Store {
         self.get(AUDITS, job)
     }
 
+    /// Forgets `job` (it ended: nothing about it can be asked of this provider any more).
+    pub fn forget(&self, job: JobId) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(err)?;
+        for def in [WORK, AUDITS] {
+            txn.open_table(def).map_err(err)?.remove(job).map_err(err)?;
+        }
+        txn.commit().map_err(err)
+    }
+
     /// Forgets everything about jobs that are no longer live (keeps the database bounded).
     pub fn retain(&self, live: impl Fn(JobId) -> bool) -> Result<usize, StoreError> {
         let txn = self.db.begin_write().map_err(err)?;
@@ -147,5 +149,7 @@ mod tests {
         assert_eq!(store.work(3).expect("get"), Some(work));
         assert_eq!(store.work(4).expect("get"), None);
         assert_eq!(store.audit(4).expect("get"), None);
+        store.forget(3).expect("forget");
+        assert_eq!(store.work(3).expect("get"), None);
     }
 }

@@ -1,31 +1,46 @@
-//! The provider daemon: follows finalized blocks and, for every job, does what the protocol
-//! expects of this provider next.
+//! The provider daemon: follows finalized blocks by subscription and acts on their events.
 //!
-//! The worker keeps no state about the chain between blocks: each finalized block it reads the
-//! live jobs and disputes and reconciles (claim → execute → commit → reveal; vote when drawn;
-//! audit agreed results). The only state of its own is what the chain cannot give back — the
-//! salts, receipts and outputs of its commitments — in the [`Store`], written before the
-//! commitment is submitted. That is why a worker killed at any point and restarted simply
-//! finishes the work.
+//! ## What it does per block
+//!
+//! The worker reads the events of each finalized block (one storage read) and updates what it
+//! tracks: jobs it might claim (`JobPosted`, `SlotsReopened`), its own replicas (`SlotClaimed`,
+//! `JobAssigned`, `RevealOpened`, `JobEnded`), its juror duties (`CommitteeDrawn`) and results to
+//! audit (`ResultAgreed`). Then it does its duties for what changed: it asks the chain
+//! (`tessera_canClaim`, the checks `claim_slot` makes) whether it may claim a new job, executes
+//! claimed jobs, commits, reveals, votes and audits. Its work per block grows with the events of
+//! that block and with its own capacity, never with the number of live jobs on the chain. Only
+//! when it (re)connects does it read every live job once, to pick up where it left off.
+//!
+//! ## What survives a crash
+//!
+//! The only state of its own is what the chain cannot give back — the salts, receipts and
+//! outputs of its commitments — in the [`Store`], written durably before the commitment is
+//! submitted. A worker killed at any point and restarted resyncs from the chain and finishes the
+//! work. With several node URLs it moves to the next when one stops answering.
 
 use std::{
-    collections::{BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet, HashMap},
     future::Future,
     path::PathBuf,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use futures::StreamExt;
+use tessera_client::subxt;
 use rand::RngCore;
-use sp_core::H256;
+use tessera_client::{
+    api::{self, JobStatus, JobView, Reason},
+    chain::{self, market::events as ev, runtime_types::pallet_market::types::InputSpec},
+    convert, AccountId, AtBlock, Balance, Client, Error as ClientError, Signer, TesseraRpcClient, H256,
+};
 use tessera_executor::{ExecError, Execution, Instrumented, RunLimits, Sandbox};
 use tessera_primitives::{commitment, program::ProgramLimits, ExitStatus, JobId, ProgramId, Receipt};
-use tessera_runtime::{AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent};
+use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::{
-    client::{Client, ClientError, Job, Signer},
-    fetch,
+    fetch::{FetchConfig, Fetcher},
     metrics::Metrics,
     store::{Audit, Store, Work},
 };
@@ -44,8 +59,8 @@ pub struct Registration {
 /// The worker's settings (see `tessera-worker --help` and docs/PROVIDER.md).
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// The node's WebSocket JSON-RPC endpoint.
-    pub node: String,
+    /// Nodes' WebSocket JSON-RPC endpoints, in order of preference.
+    pub nodes: Vec<String>,
     /// Where the database lives.
     pub data_dir: PathBuf,
     /// Register (and stake) on start if not yet registered.
@@ -56,14 +71,29 @@ pub struct Settings {
     pub max_fuel: u64,
     /// Wall-clock cap of one execution.
     pub wall_clock: Duration,
-    /// Test only: commit to a wrong output. Exists so end-to-end tests can show a liar caught.
+    /// How remote inputs are fetched.
+    pub fetch: FetchConfig,
+    /// Test only: commit to a wrong output, so end-to-end tests can show a liar caught.
+    #[cfg(feature = "test-hooks")]
     pub dishonest: bool,
 }
 
-/// Submitted extrinsics not yet seen to take effect are not repeated for this many blocks.
-const RETRY_AFTER_BLOCKS: u32 = 5;
-/// How often the database drops jobs that ended.
-const PRUNE_EVERY_BLOCKS: u32 = 50;
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The fetcher could not be built.
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    /// The worker's own executable (the sandbox child) could not be found.
+    #[error("cannot find the worker's own executable: {0}")]
+    Exe(#[from] std::io::Error),
+}
+
+/// A submitted extrinsic not yet seen to take effect is not repeated for this many blocks.
+const RETRY_AFTER_BLOCKS: u64 = 5;
 
 /// The argument that makes `tessera-worker` a sandbox child (see [`tessera_executor::sandbox`]).
 pub const SANDBOX_ARG: &str = "--sandbox-exec";
@@ -71,19 +101,133 @@ pub const SANDBOX_ARG: &str = "--sandbox-exec";
 /// Instruments programs once and runs them, each run in a sandbox process.
 struct Executor {
     sandbox: Sandbox,
-    limits: ProgramLimits,
     cache: Mutex<HashMap<ProgramId, Arc<Instrumented>>>,
 }
 
 impl Executor {
-    fn prepare(&self, id: ProgramId, code: &[u8]) -> Result<Arc<Instrumented>, ExecError> {
+    fn prepare(&self, id: ProgramId, code: &[u8], limits: &ProgramLimits) -> Result<Arc<Instrumented>, ExecError> {
         if let Some(p) = self.cache.lock().expect("cache lock").get(&id) {
             return Ok(p.clone());
         }
-        let program = Arc::new(tessera_executor::prepare(code, &self.limits)?);
+        let program = Arc::new(tessera_executor::prepare(code, limits)?);
         self.cache.lock().expect("cache lock").insert(id, program.clone());
         Ok(program)
     }
+}
+
+/// What the chain's constants say about executions (read at every (re)connect, so a runtime
+/// upgrade that changes them is followed).
+#[derive(Clone, Copy, Debug)]
+struct Constants {
+    limits: ProgramLimits,
+    heartbeat_timeout: u64,
+}
+
+/// Why an execution was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Purpose {
+    /// For this worker's replica: commit to it.
+    Replica,
+    /// As a drawn juror: vote it.
+    Vote,
+    /// To check someone else's agreed result.
+    Audit,
+}
+
+/// What the worker knows about a job it works on (from `tessera_job` when it took it up).
+#[derive(Clone, Debug)]
+struct JobInfo {
+    program: ProgramId,
+    fuel_limit: u64,
+    max_output_len: u32,
+    input_hash: [u8; 32],
+}
+
+impl JobInfo {
+    fn from_view(view: &JobView) -> Option<JobInfo> {
+        let live = view.live.as_ref()?;
+        Some(JobInfo {
+            program: view.program,
+            fuel_limit: live.fuel_limit,
+            max_output_len: live.max_output_len,
+            input_hash: live.input_hash.0,
+        })
+    }
+}
+
+/// Where one of this worker's replicas is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Claimed; other slots still open. Execute now, commit when assigned.
+    Claimed,
+    /// Every slot taken: commit.
+    Committing,
+    /// Commitments in: reveal.
+    Revealing,
+    /// Revealed: wait for settlement or a dispute.
+    Revealed,
+}
+
+/// One of this worker's replicas.
+#[derive(Clone, Debug)]
+struct Replica {
+    info: JobInfo,
+    stage: Stage,
+    committed: bool,
+}
+
+/// What the worker tracks between blocks, all of it derived from the chain (rebuilt on every
+/// (re)connect) and bounded: its replicas by its capacity, the rest by the jobs that are open,
+/// disputed or in their challenge window.
+#[derive(Default)]
+struct Tracked {
+    /// Open jobs it holds no slot of and may claim later (when its capacity frees).
+    open: BTreeSet<JobId>,
+    /// Open jobs that appeared in the latest block (checked at once).
+    fresh: BTreeSet<JobId>,
+    /// Claims it submitted and has not yet seen included: (terms, block submitted).
+    claiming: BTreeMap<JobId, (JobInfo, u64)>,
+    /// Its replicas.
+    mine: BTreeMap<JobId, Replica>,
+    /// Disputes it must vote in, with the receipt once computed.
+    votes: BTreeMap<JobId, Option<Receipt>>,
+    /// Agreed results to audit, with the receipt agreed.
+    audits: BTreeMap<JobId, Receipt>,
+    /// Executions by (job, purpose): running, done, or failed at a block (retried later).
+    executions: HashMap<(JobId, Purpose), Run>,
+    /// A replica of its ended or was faulted: retry the open jobs.
+    capacity_freed: bool,
+    /// Block of its last heartbeat on chain, if registered.
+    last_heartbeat: Option<u64>,
+}
+
+/// Where an execution is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    Running,
+    Done,
+    Failed(u64),
+}
+
+impl Tracked {
+    fn forget(&mut self, job: JobId) {
+        self.open.remove(&job);
+        self.fresh.remove(&job);
+        self.claiming.remove(&job);
+        self.executions.retain(|(j, _), _| *j != job);
+        if self.mine.remove(&job).is_some() {
+            self.capacity_freed = true;
+        }
+        self.votes.remove(&job);
+        self.audits.remove(&job);
+    }
+}
+
+/// An execution's result, sent back to the block loop.
+struct Executed {
+    job: JobId,
+    purpose: Purpose,
+    result: Result<Execution, String>,
 }
 
 /// The daemon.
@@ -91,79 +235,328 @@ pub struct Worker {
     settings: Settings,
     signer: Signer,
     me: AccountId,
-    store: Store,
+    store: Arc<Store>,
     metrics: Metrics,
     executor: Arc<Executor>,
+    fetcher: Arc<Fetcher>,
+    tracked: Tracked,
     /// (job, call) → block it was submitted at.
-    in_flight: HashMap<(JobId, &'static str), u32>,
-    last_events_block: u32,
+    in_flight: HashMap<(JobId, &'static str), u64>,
+    executed_tx: mpsc::UnboundedSender<Executed>,
+    executed_rx: mpsc::UnboundedReceiver<Executed>,
 }
 
 impl Worker {
     /// A worker signing as `signer`, with its database opened.
-    pub fn new(settings: Settings, signer: Signer, metrics: Metrics) -> Result<Worker, Box<dyn std::error::Error>> {
+    pub fn new(settings: Settings, signer: Signer, metrics: Metrics) -> Result<Worker, StartError> {
         let store = Store::open(&settings.data_dir.join(format!("{}.redb", signer.address())))?;
-        let limits = pallet_programs::Pallet::<Runtime>::limits();
         let executor = Arc::new(Executor {
             sandbox: Sandbox::new(std::env::current_exe()?, [SANDBOX_ARG], settings.wall_clock),
-            limits,
             cache: Mutex::new(HashMap::new()),
         });
+        let fetcher = Arc::new(Fetcher::new(settings.fetch.clone())?);
         let me = signer.account();
-        Ok(Worker { settings, signer, me, store, metrics, executor, in_flight: HashMap::new(), last_events_block: 0 })
+        let (executed_tx, executed_rx) = mpsc::unbounded_channel();
+        Ok(Worker {
+            settings,
+            signer,
+            me,
+            store: Arc::new(store),
+            metrics,
+            executor,
+            fetcher,
+            tracked: Tracked::default(),
+            in_flight: HashMap::new(),
+            executed_tx,
+            executed_rx,
+        })
     }
 
-    /// Runs until `shutdown` completes; reconnects to the node whenever the connection drops.
+    /// Runs until `shutdown` completes. Connects to the first node that answers, and to the
+    /// next whenever the connection drops.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut client: Option<Arc<Client>> = None;
-        let mut last_block = 0u32;
         let mut backoff = Duration::from_millis(500);
-        info!(provider = %self.signer.address(), node = %self.settings.node, "worker started");
+        let mut next_node = 0usize;
+        info!(provider = %self.signer.address(), nodes = ?self.settings.nodes, "worker started");
         loop {
-            tokio::select! {
+            let url = self.settings.nodes[next_node % self.settings.nodes.len()].clone();
+            next_node += 1;
+            let client = tokio::select! {
                 _ = &mut shutdown => break,
-                _ = tokio::time::sleep(Duration::from_millis(1000)) => {},
-            }
-            let c = match &client {
-                Some(c) if c.is_connected() => c.clone(),
-                _ => match Client::connect(&self.settings.node).await {
-                    Ok(c) => {
-                        info!(node = %self.settings.node, "connected");
-                        backoff = Duration::from_millis(500);
-                        let c = Arc::new(c);
-                        client = Some(c.clone());
-                        c
-                    },
-                    Err(e) => {
-                        warn!(error = %e, retry_in = ?backoff, "cannot reach the node");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(30));
-                        continue;
-                    },
-                },
+                c = Client::connect(&url) => c,
             };
-            let (number, hash) = match c.finalized().await {
-                Ok(head) => head,
+            let client = match client {
+                Ok(c) => Arc::new(c),
                 Err(e) => {
-                    warn!(error = %e, "reading the finalized head failed");
+                    warn!(node = %url, error = %e, retry_in = ?backoff, "cannot reach the node");
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = tokio::time::sleep(backoff) => {},
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
                     continue;
                 },
             };
-            if number == last_block {
-                continue;
+            info!(node = %url, "connected");
+            backoff = Duration::from_millis(500);
+            match self.follow(&client, &mut shutdown).await {
+                Ok(()) => break,
+                Err(e) => warn!(node = %url, error = %e, "lost the node; trying the next"),
             }
-            if let Err(e) = self.on_finalized(&c, number, hash).await {
-                warn!(block = number, error = %e, "processing the block failed; retrying on the next one");
-                continue;
-            }
-            last_block = number;
-            self.metrics.finalized.set(u64::from(number));
         }
         info!("worker stopped");
     }
 
-    fn submit(&mut self, client: &Arc<Client>, now: u32, job: JobId, name: &'static str, call: RuntimeCall) {
+    /// Resyncs from the chain, then follows finalized blocks until `shutdown` (`Ok`) or until
+    /// the node stops answering (`Err`).
+    async fn follow(
+        &mut self,
+        client: &Arc<Client>,
+        shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<(), ClientError> {
+        let mut blocks = client.finalized_blocks().await?;
+        let at = client.at_finalized().await?;
+        let mut constants = self.constants(&at)?;
+        let mut spec_version = at.spec_version();
+        self.resync(client, &at).await?;
+        loop {
+            tokio::select! {
+                _ = &mut *shutdown => return Ok(()),
+                done = self.executed_rx.recv() => {
+                    if let Some(done) = done {
+                        let at = client.at_finalized().await?;
+                        self.on_executed(client, &at, done).await;
+                    }
+                },
+                block = blocks.next() => {
+                    let block = match block {
+                        Some(Ok(b)) => b,
+                        Some(Err(e)) => return Err(tessera_client::subxt_error(e)),
+                        None => return Err(ClientError::NotFound("the finalized-blocks subscription ended".into())),
+                    };
+                    let started = Instant::now();
+                    let at = block.at().await.map_err(tessera_client::subxt_error)?;
+                    if at.spec_version() != spec_version {
+                        info!(from = spec_version, to = at.spec_version(), "runtime upgraded: decoding with its metadata");
+                        spec_version = at.spec_version();
+                        constants = self.constants(&at)?;
+                    }
+                    self.on_block(client, &at, &constants).await?;
+                    self.metrics.finalized.set(at.block_number());
+                    self.metrics.block_seconds.observe(started.elapsed().as_secs_f64());
+                    self.metrics.rpc_requests.inc_by(client.requests().saturating_sub(self.metrics.rpc_requests.get()));
+                    for (kind, n) in [("open", self.tracked.open.len()), ("mine", self.tracked.mine.len()),
+                        ("votes", self.tracked.votes.len()), ("audits", self.tracked.audits.len())] {
+                        self.metrics.tracked.with_label_values(&[kind]).set(n as u64);
+                    }
+                },
+            }
+        }
+    }
+
+    fn constants(&self, at: &AtBlock) -> Result<Constants, ClientError> {
+        let c = at.constants();
+        let get = |e: subxt::error::ConstantError| tessera_client::subxt_error(e);
+        Ok(Constants {
+            limits: ProgramLimits {
+                max_code_len: c.entry(chain::constants().programs().max_program_size()).map_err(get)?,
+                max_memory_pages: c.entry(chain::constants().programs().max_memory_pages()).map_err(get)?,
+                max_table_elements: c.entry(chain::constants().programs().max_table_elements()).map_err(get)?,
+            },
+            heartbeat_timeout: u64::from(c.entry(chain::constants().providers().heartbeat_timeout()).map_err(get)?),
+        })
+    }
+
+    /// Rebuilds what it tracks from every live job at `at` (on each (re)connect only).
+    async fn resync(&mut self, client: &Client, at: &AtBlock) -> Result<(), ClientError> {
+        let hash = at.block_hash();
+        self.tracked = Tracked::default();
+        let me = tessera_client::api_account(&self.me);
+        if let Some(p) = client.rpc().provider(me.clone(), Some(hash)).await? {
+            self.tracked.last_heartbeat = Some(u64::from(p.last_heartbeat));
+        }
+        let mut from = 0;
+        let mut live = 0usize;
+        loop {
+            let page = client.rpc().jobs(None, Some(from), None, Some(hash)).await?;
+            for view in &page.jobs {
+                if view.status.is_final() {
+                    continue;
+                }
+                live += 1;
+                self.take_up(view, &me);
+            }
+            match page.next {
+                Some(n) => from = n,
+                None => break,
+            }
+        }
+        self.tracked.fresh = std::mem::take(&mut self.tracked.open);
+        info!(block = at.block_number(), live, mine = self.tracked.mine.len(), "resynced with the chain");
+        Ok(())
+    }
+
+    /// Tracks a live job as it stands.
+    fn take_up(&mut self, view: &JobView, me: &api::AccountId) {
+        let Some(live) = &view.live else { return };
+        let Some(info) = JobInfo::from_view(view) else { return };
+        if let Some(slot) = live.slots.iter().find(|s| &s.provider == me) {
+            let stage = match view.status {
+                JobStatus::Open => Stage::Claimed,
+                JobStatus::Committing => Stage::Committing,
+                JobStatus::Revealing if slot.committed && slot.receipt.is_none() => Stage::Revealing,
+                _ => Stage::Revealed,
+            };
+            self.tracked.mine.insert(view.id, Replica { info: info.clone(), stage, committed: slot.committed });
+        } else if view.status == JobStatus::Open && &view.requester != me {
+            self.tracked.open.insert(view.id);
+        }
+        if let Some(d) = &live.dispute {
+            if d.jurors.contains(me) {
+                self.tracked.votes.insert(view.id, None);
+            }
+        }
+        if view.status == JobStatus::Challengeable && self.settings.audit && &view.requester != me {
+            if let Some(receipt) = live.slots.iter().find_map(|s| s.receipt) {
+                if !live.slots.iter().any(|s| &s.provider == me) {
+                    self.tracked.audits.insert(view.id, receipt);
+                }
+            }
+        }
+    }
+
+    /// One finalized block: its events, then the duties they created.
+    async fn on_block(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants) -> Result<(), ClientError> {
+        let now = at.block_number();
+        let events = at.events().fetch().await.map_err(tessera_client::subxt_error)?;
+        for event in events.iter() {
+            let event = event.map_err(tessera_client::subxt_error)?;
+            if event.pallet_name() == "Market" {
+                self.on_market_event(&event);
+            } else if event.pallet_name() == "Providers" {
+                let seen = if let Some(Ok(e)) = event.decode_fields_as::<chain::providers::events::Heartbeat>() {
+                    e.who == self.me
+                } else if let Some(Ok(e)) = event.decode_fields_as::<chain::providers::events::Registered>() {
+                    e.who == self.me
+                } else {
+                    false
+                };
+                if seen {
+                    // Live (again): what it could not claim while inactive may be claimable now.
+                    self.tracked.last_heartbeat = Some(now);
+                    self.tracked.capacity_freed = true;
+                }
+            }
+        }
+        self.registration_and_heartbeat(client, at, constants).await?;
+        self.claims(client, at).await?;
+        self.replica_duties(client, at, constants).await;
+        self.start_votes_and_audits(client, at, constants);
+        self.in_flight.retain(|_, submitted| now < *submitted + 100);
+        Ok(())
+    }
+
+    fn on_market_event(&mut self, event: &subxt::events::Event<'_, tessera_client::TesseraConfig>) {
+        let me = self.me.clone();
+        let t = &mut self.tracked;
+        if let Some(Ok(e)) = event.decode_fields_as::<ev::JobPosted>() {
+            if e.requester != me {
+                t.fresh.insert(e.job);
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::SlotsReopened>() {
+            if !t.mine.contains_key(&e.job) {
+                t.fresh.insert(e.job);
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::SlotClaimed>() {
+            if e.provider == me {
+                t.open.remove(&e.job);
+                t.fresh.remove(&e.job);
+                if let Some((info, _)) = t.claiming.remove(&e.job) {
+                    self.metrics.stage("claimed");
+                    t.mine.insert(e.job, Replica { info, stage: Stage::Claimed, committed: false });
+                }
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::JobAssigned>() {
+            t.open.remove(&e.job);
+            t.fresh.remove(&e.job);
+            // Full without us: a claim of ours still pending lost the race.
+            t.claiming.remove(&e.job);
+            if let Some(r) = t.mine.get_mut(&e.job) {
+                r.stage = Stage::Committing;
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::Committed>() {
+            if e.provider == me {
+                if let Some(r) = t.mine.get_mut(&e.job) {
+                    r.committed = true;
+                    self.metrics.stage("committed");
+                }
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::RevealOpened>() {
+            if let Some(r) = t.mine.get_mut(&e.job) {
+                r.stage = if r.committed { Stage::Revealing } else { Stage::Revealed };
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::Revealed>() {
+            if e.provider == me {
+                if let Some(r) = t.mine.get_mut(&e.job) {
+                    r.stage = Stage::Revealed;
+                    self.metrics.stage("revealed");
+                }
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::ResultAgreed>() {
+            if self.settings.audit && !t.mine.contains_key(&e.job) {
+                t.audits.insert(e.job, convert::receipt_from_chain(&e.receipt));
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::DisputeOpened>() {
+            t.audits.remove(&e.job);
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::CommitteeDrawn>() {
+            if e.jurors.0.contains(&me) {
+                info!(job = e.job, round = e.round, "drawn as a juror");
+                t.votes.insert(e.job, None);
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::Voted>() {
+            if e.juror == me {
+                t.votes.remove(&e.job);
+                self.metrics.stage("voted");
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::ReplicaPaid>() {
+            if e.provider == me {
+                let total = e.payment.saturating_add(e.reward);
+                self.metrics.paid.inc_by(u64::try_from(total).unwrap_or(u64::MAX));
+                self.metrics.stage("paid");
+                info!(job = e.job, payment = %tessera_client::tsr(e.payment), reward = %tessera_client::tsr(e.reward), "paid");
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::WrongResult>() {
+            if e.provider == me {
+                self.metrics.slashed.with_label_values(&["wrong_result"]).inc();
+                error!(job = e.job, slashed = %tessera_client::tsr(e.slashed), "slashed for a wrong result");
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::Faulted>() {
+            if e.who == me {
+                self.metrics.slashed.with_label_values(&["fault"]).inc();
+                error!(job = e.job, duty = ?e.duty, slashed = %tessera_client::tsr(e.slashed), "faulted");
+                // A missed commitment loses the slot; a missed reveal ends our part.
+                if t.mine.remove(&e.job).is_some() {
+                    t.capacity_freed = true;
+                }
+                t.votes.remove(&e.job);
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::ChallengeUpheld>() {
+            if e.challenger == me {
+                info!(job = e.job, "our challenge was upheld");
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::JobEnded>() {
+            t.forget(e.job);
+            if let Err(err) = self.store.forget(e.job) {
+                warn!(job = e.job, error = %err, "pruning the database failed");
+            }
+        }
+    }
+
+    fn submit<Call>(&mut self, client: &Arc<Client>, now: u64, job: JobId, name: &'static str, call: Call)
+    where
+        Call: subxt::transactions::Payload + Send + Sync + 'static,
+    {
         if let Some(at) = self.in_flight.get(&(job, name)) {
             if now < at + RETRY_AFTER_BLOCKS {
                 return;
@@ -173,7 +566,7 @@ impl Worker {
         self.metrics.submitted.with_label_values(&[name]).inc();
         let (client, signer, metrics) = (client.clone(), self.signer.clone(), self.metrics.clone());
         tokio::spawn(async move {
-            match client.submit_and_wait(&signer, call, 10).await {
+            match client.submit(&signer, &call).await {
                 Ok(included) => info!(job, call = name, block = %included.block, "included"),
                 Err(e) => {
                     metrics.failed.with_label_values(&[name]).inc();
@@ -183,257 +576,329 @@ impl Worker {
         });
     }
 
-    async fn on_finalized(&mut self, client: &Arc<Client>, now: u32, at: H256) -> Result<(), ClientError> {
-        self.observe_events(client, now).await?;
-        let Some(provider) = client.provider(&self.me, Some(at)).await? else {
-            match self.settings.register.clone() {
-                Some(r) => {
-                    let profile = pallet_providers::Profile::<Runtime> {
-                        capacity: r.capacity,
-                        price_per_fuel: r.price_per_fuel,
-                        region: Default::default(),
-                        labels: Default::default(),
-                    };
-                    let call = pallet_providers::Call::register { stake: r.stake, profile };
-                    self.submit(client, now, 0, "register", RuntimeCall::Providers(call));
-                },
-                None => warn!("not a registered provider; start with --register or register with the CLI"),
-            }
-            return Ok(());
-        };
-        let timeout: u32 = <Runtime as pallet_providers::Config>::HeartbeatTimeout::get();
-        if now.saturating_sub(provider.last_heartbeat) > timeout / 2 {
-            self.submit(client, now, 0, "heartbeat", RuntimeCall::Providers(pallet_providers::Call::heartbeat {}));
-        }
-
-        let jobs = client.jobs(at).await?;
-        let disputes = client.disputes(at).await?;
-        let mut free_slots = provider.profile.capacity.saturating_sub(provider.live_assignments);
-        for (id, job) in &jobs {
-            self.on_job(client, now, at, *id, job, &provider, &mut free_slots).await;
-        }
-        for (id, dispute) in &disputes {
-            let Some(juror) = dispute.committee.iter().find(|j| j.who == self.me) else { continue };
-            if juror.vote.is_some() {
-                continue;
-            }
-            let Some((_, job)) = jobs.iter().find(|(j, _)| j == id) else { continue };
-            match self.execute(client, at, *id, job).await {
-                Ok(execution) => {
-                    self.metrics.stage(*id, "voted");
-                    let call = pallet_market::Call::vote { job: *id, receipt: execution.receipt };
-                    self.submit(client, now, *id, "vote", RuntimeCall::Market(call));
-                },
-                Err(e) => warn!(job = id, error = %e, "cannot execute for the vote"),
-            }
-        }
-        if now % PRUNE_EVERY_BLOCKS == 0 {
-            let live: BTreeSet<JobId> = jobs.iter().map(|(id, _)| *id).collect();
-            match self.store.retain(|job| live.contains(&job)) {
-                Ok(n) if n > 0 => debug!(removed = n, "database pruned"),
-                Ok(_) => {},
-                Err(e) => warn!(error = %e, "pruning the database failed"),
-            }
-            self.in_flight.retain(|_, at| now < *at + 100);
-        }
-        Ok(())
-    }
-
-    async fn on_job(
+    async fn registration_and_heartbeat(
         &mut self,
         client: &Arc<Client>,
-        now: u32,
-        at: H256,
-        id: JobId,
-        job: &Job,
-        provider: &pallet_providers::ProviderInfo<Runtime>,
-        free_slots: &mut u32,
-    ) {
-        use pallet_market::Phase;
-        let slot = job.slot_of(&self.me);
-        match (job.phase, slot) {
-            (Phase::Open(deadline), None) => {
-                let wanted = job.requester != self.me &&
-                    (job.slots.len() as u32) < job.replicas &&
-                    now < deadline &&
-                    job.fuel_limit <= self.settings.max_fuel &&
-                    provider.profile.price_per_fuel <= job.max_price_per_fuel &&
-                    !provider.maintenance &&
-                    *free_slots > 0;
-                if wanted {
-                    *free_slots -= 1;
-                    info!(job = id, fuel_limit = job.fuel_limit, "claiming a replica slot");
-                    self.metrics.stage(id, "claimed");
-                    self.submit(client, now, id, "claim_slot", RuntimeCall::Market(pallet_market::Call::claim_slot { job: id }));
+        at: &AtBlock,
+        constants: &Constants,
+    ) -> Result<(), ClientError> {
+        let now = at.block_number();
+        match self.tracked.last_heartbeat {
+            Some(last) => {
+                if now.saturating_sub(last) > constants.heartbeat_timeout / 2 {
+                    self.submit(client, now, 0, "heartbeat", chain::transactions().providers().heartbeat());
                 }
             },
-            (Phase::Open(_) | Phase::Committing(_), Some(i)) if job.slots[i].commitment.is_none() => {
-                // Execute as soon as the slot is ours; commit once the job is assigned.
-                let work = match self.work(client, at, id, job).await {
-                    Ok(work) => work,
-                    Err(e) => {
-                        warn!(job = id, error = %e, "cannot execute; the slot will be faulted if this persists");
-                        return;
-                    },
-                };
-                if matches!(job.phase, Phase::Committing(_)) {
-                    let c = commitment(id, &self.me, &work.receipt, &work.salt);
-                    self.metrics.stage(id, "committed");
-                    self.submit(client, now, id, "commit", RuntimeCall::Market(pallet_market::Call::commit { job: id, commitment: c }));
+            None => {
+                // Not registered as far as we know: look once every few blocks, register if asked.
+                if self.in_flight.contains_key(&(0, "register")) && now % RETRY_AFTER_BLOCKS != 0 {
+                    return Ok(());
                 }
-            },
-            (Phase::Revealing(_), Some(i)) if job.slots[i].commitment.is_some() && job.slots[i].receipt.is_none() => {
-                match self.store.work(id) {
-                    Ok(Some(work)) => {
-                        let output = match work.output.clone().try_into() {
-                            Ok(o) => o,
-                            Err(_) => {
-                                error!(job = id, "output longer than the chain accepts");
-                                return;
-                            },
+                let me = tessera_client::api_account(&self.me);
+                if let Some(p) = client.rpc().provider(me, Some(at.block_hash())).await? {
+                    self.tracked.last_heartbeat = Some(u64::from(p.last_heartbeat));
+                    self.tracked.capacity_freed = true;
+                    return Ok(());
+                }
+                match self.settings.register.clone() {
+                    Some(r) => {
+                        use chain::runtime_types::{bounded_collections::bounded_vec::BoundedVec, pallet_providers::types::Profile};
+                        let profile = Profile {
+                            capacity: r.capacity,
+                            price_per_fuel: r.price_per_fuel,
+                            region: BoundedVec(Vec::new()),
+                            labels: BoundedVec(Vec::new()),
                         };
-                        self.metrics.stage(id, "revealed");
-                        let call = pallet_market::Call::reveal { job: id, receipt: work.receipt, salt: work.salt, output };
-                        self.submit(client, now, id, "reveal", RuntimeCall::Market(call));
+                        let call = chain::transactions().providers().register(r.stake, profile);
+                        self.submit(client, now, 0, "register", call);
                     },
-                    Ok(None) => error!(job = id, "committed but the salt is not in the database; cannot reveal"),
-                    Err(e) => error!(job = id, error = %e, "reading the database failed"),
+                    None => {
+                        if now % 20 == 0 {
+                            warn!("not a registered provider; start with --register-stake or register with the CLI");
+                        }
+                    },
                 }
             },
-            (Phase::Challengeable(_), None) if self.settings.audit && job.requester != self.me => {
-                self.audit(client, now, at, id, job).await;
-            },
-            _ => {},
         }
-    }
-
-    async fn audit(&mut self, client: &Arc<Client>, now: u32, at: H256, id: JobId, job: &Job) {
-        match self.store.audit(id) {
-            Ok(Some(_)) => return,
-            Ok(None) => {},
-            Err(e) => {
-                warn!(job = id, error = %e, "reading the database failed");
-                return;
-            },
-        }
-        let Some(agreed) = job.slots.iter().find_map(|s| s.receipt) else { return };
-        let execution = match self.execute(client, at, id, job).await {
-            Ok(e) => e,
-            Err(e) => {
-                debug!(job = id, error = %e, "cannot audit");
-                return;
-            },
-        };
-        let challenged = execution.receipt != agreed;
-        if let Err(e) = self.store.put_audit(id, &Audit { receipt: execution.receipt, challenged }) {
-            warn!(job = id, error = %e, "recording the audit failed");
-            return;
-        }
-        self.metrics.stage(id, "audited");
-        if challenged {
-            warn!(job = id, ?agreed, ours = ?execution.receipt, "agreed result differs from ours: challenging");
-            self.submit(client, now, id, "challenge", RuntimeCall::Market(pallet_market::Call::challenge { job: id }));
-        } else {
-            info!(job = id, "audited: the agreed result is right");
-        }
-    }
-
-    /// This provider's work for `job`: from the database, or executed now and stored before
-    /// anything depending on it is submitted.
-    async fn work(&mut self, client: &Arc<Client>, at: H256, id: JobId, job: &Job) -> Result<Work, String> {
-        if let Some(work) = self.store.work(id).map_err(|e| e.to_string())? {
-            return Ok(work);
-        }
-        let mut execution = self.execute(client, at, id, job).await?;
-        if self.settings.dishonest {
-            execution.output.extend_from_slice(b" (forged)");
-            execution.receipt = Receipt::new(execution.receipt.status, execution.receipt.fuel_used, &execution.output);
-            warn!(job = id, "dishonest mode: committing to a forged output");
-        }
-        let mut salt = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut salt);
-        let work = Work { receipt: execution.receipt, salt, output: execution.output };
-        self.store.put_work(id, &work).map_err(|e| e.to_string())?;
-        Ok(work)
-    }
-
-    async fn execute(&self, client: &Arc<Client>, at: H256, id: JobId, job: &Job) -> Result<Execution, String> {
-        let code = client
-            .code(job.program, Some(at))
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("program {:?} is not on chain", job.program))?;
-        let spec = client.input(id, Some(at)).await.map_err(|e| e.to_string())?.ok_or("the job has no input")?;
-        let input = fetch::input(&spec).await.map_err(|e| e.to_string())?;
-        if H256(sp_crypto_hashing::blake2_256(&input)) != job.input_hash {
-            return Err("the input does not match the job's input hash".into());
-        }
-        let limits = RunLimits {
-            fuel: job.fuel_limit,
-            max_memory_pages: self.executor.limits.max_memory_pages,
-            max_output_len: job.max_output_len,
-        };
-        let (executor, program) = (self.executor.clone(), job.program);
-        let started = Instant::now();
-        let result = tokio::task::spawn_blocking(move || {
-            let program = executor.prepare(program, &code)?;
-            executor.sandbox.execute(&program, &input, &limits)
-        })
-        .await
-        .map_err(|e| format!("execution task failed: {e}"))?;
-        let execution = result.map_err(|e| e.to_string())?;
-        let status = match execution.receipt.status {
-            ExitStatus::Ok => "ok",
-            ExitStatus::Aborted(_) => "aborted",
-            ExitStatus::Trapped => "trapped",
-            ExitStatus::OutOfFuel => "out_of_fuel",
-        };
-        self.metrics.executions.with_label_values(&[status]).inc();
-        self.metrics.fuel.inc_by(execution.receipt.fuel_used);
-        self.metrics.job_fuel.with_label_values(&[&id.to_string()]).set(execution.receipt.fuel_used);
-        info!(
-            job = id,
-            status,
-            fuel_used = execution.receipt.fuel_used,
-            output_len = execution.output.len(),
-            millis = started.elapsed().as_millis() as u64,
-            "executed"
-        );
-        Ok(execution)
-    }
-
-    /// Reads the events of finalized blocks since the last call: payments and slashes of this
-    /// provider, for logs and metrics.
-    async fn observe_events(&mut self, client: &Arc<Client>, now: u32) -> Result<(), ClientError> {
-        let from = if self.last_events_block == 0 { now } else { self.last_events_block + 1 };
-        for number in from.max(now.saturating_sub(64))..=now {
-            let Some(hash) = client.block_hash(number).await? else { continue };
-            for record in client.events(hash).await? {
-                let RuntimeEvent::Market(event) = record.event else { continue };
-                use pallet_market::Event as E;
-                match event {
-                    E::ReplicaPaid { job, provider, payment, reward } if provider == self.me => {
-                        let total = payment.saturating_add(reward);
-                        self.metrics.paid.inc_by(u64::try_from(total).unwrap_or(u64::MAX));
-                        self.metrics.stage(job, "paid");
-                        info!(job, payment = %crate::client::tsr(payment), reward = %crate::client::tsr(reward), "paid");
-                    },
-                    E::WrongResult { job, provider, slashed } if provider == self.me => {
-                        self.metrics.slashed.with_label_values(&["wrong_result"]).inc();
-                        error!(job, slashed = %crate::client::tsr(slashed), "slashed for a wrong result");
-                    },
-                    E::Faulted { job, who, duty, slashed } if who == self.me => {
-                        self.metrics.slashed.with_label_values(&["fault"]).inc();
-                        error!(job, ?duty, slashed = %crate::client::tsr(slashed), "faulted");
-                    },
-                    E::ChallengeUpheld { job, challenger } if challenger == self.me => {
-                        info!(job, "our challenge was upheld");
-                    },
-                    _ => {},
-                }
-            }
-        }
-        self.last_events_block = now;
         Ok(())
     }
+
+    /// Claims the jobs it may serve: new ones at once, the rest when its capacity frees.
+    async fn claims(&mut self, client: &Arc<Client>, at: &AtBlock) -> Result<(), ClientError> {
+        if self.tracked.last_heartbeat.is_none() {
+            return Ok(());
+        }
+        let mut candidates = std::mem::take(&mut self.tracked.fresh);
+        if std::mem::take(&mut self.tracked.capacity_freed) {
+            candidates.extend(self.tracked.open.iter().copied());
+        }
+        let (hash, now) = (at.block_hash(), at.block_number());
+        let me = tessera_client::api_account(&self.me);
+        self.tracked.claiming.retain(|_, (_, at)| now < *at + RETRY_AFTER_BLOCKS);
+        for job in candidates {
+            if self.tracked.mine.contains_key(&job) || self.tracked.claiming.contains_key(&job) {
+                continue;
+            }
+            match client.rpc().can_claim(job, me.clone(), Some(hash)).await? {
+                None => {},
+                // Capacity comes back; price, reputation and terms do not change for this job.
+                Some(Reason::NoCapacity) => {
+                    self.tracked.open.insert(job);
+                    continue;
+                },
+                Some(Reason::Inactive | Reason::InMaintenance | Reason::StakeTooLow | Reason::NotProvider) => {
+                    self.tracked.open.insert(job);
+                    continue;
+                },
+                Some(reason) => {
+                    debug!(job, ?reason, "cannot claim");
+                    self.tracked.open.remove(&job);
+                    continue;
+                },
+            }
+            let Some(view) = client.rpc().job(job, Some(hash)).await? else { continue };
+            let Some(info) = JobInfo::from_view(&view) else { continue };
+            self.tracked.open.remove(&job);
+            if info.fuel_limit > self.settings.max_fuel {
+                debug!(job, fuel_limit = info.fuel_limit, "fuel limit above this worker's --max-fuel");
+                continue;
+            }
+            info!(job, fuel_limit = info.fuel_limit, "claiming a replica slot");
+            self.tracked.claiming.insert(job, (info, now));
+            self.submit(client, now, job, "claim_slot", chain::transactions().market().claim_slot(job));
+        }
+        Ok(())
+    }
+
+    /// Executes, commits and reveals for its replicas (bounded by its capacity).
+    async fn replica_duties(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants) {
+        let now = at.block_number();
+        let jobs: Vec<(JobId, Replica)> = self.tracked.mine.iter().map(|(j, r)| (*j, r.clone())).collect();
+        for (job, replica) in jobs {
+            let work = match self.store.work(job) {
+                Ok(w) => w,
+                Err(e) => {
+                    error!(job, error = %e, "reading the database failed");
+                    continue;
+                },
+            };
+            match (replica.stage, work) {
+                (Stage::Claimed | Stage::Committing, None) => {
+                    self.start_execution(client, at, constants, job, Some(replica.info.clone()), Purpose::Replica);
+                },
+                (Stage::Committing, Some(work)) if !replica.committed => self.commit(client, now, job, &work),
+                (Stage::Revealing, Some(work)) => self.reveal(client, now, job, work),
+                (Stage::Revealing, None) => error!(job, "committed but the salt is not in the database; cannot reveal"),
+                _ => {},
+            }
+        }
+    }
+
+    fn commit(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: &Work) {
+        let c = commitment(job, &self.me.0, &work.receipt, &work.salt);
+        self.submit(client, now, job, "commit", chain::transactions().market().commit(job, H256(c.0)));
+    }
+
+    fn reveal(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: Work) {
+        use chain::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+        let call = chain::transactions().market().reveal(
+            job,
+            convert::receipt_to_chain(&work.receipt),
+            work.salt,
+            BoundedVec(work.output),
+        );
+        self.submit(client, now, job, "reveal", call);
+    }
+
+    fn vote(&mut self, client: &Arc<Client>, now: u64, job: JobId, receipt: &Receipt) {
+        let call = chain::transactions().market().vote(job, convert::receipt_to_chain(receipt));
+        self.submit(client, now, job, "vote", call);
+    }
+
+    fn start_votes_and_audits(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants) {
+        let votes: Vec<(JobId, Option<Receipt>)> = self.tracked.votes.iter().map(|(j, r)| (*j, *r)).collect();
+        for (job, receipt) in votes {
+            match receipt {
+                // Voted until the chain says so (`Voted`), resubmitted every few blocks.
+                Some(receipt) => self.vote(client, at.block_number(), job, &receipt),
+                None => self.start_execution(client, at, constants, job, None, Purpose::Vote),
+            }
+        }
+        let audits: Vec<JobId> = self.tracked.audits.keys().copied().collect();
+        for job in audits {
+            match self.store.audit(job) {
+                Ok(Some(_)) => {
+                    self.tracked.audits.remove(&job);
+                },
+                Ok(None) => self.start_execution(client, at, constants, job, None, Purpose::Audit),
+                Err(e) => warn!(job, error = %e, "reading the database failed"),
+            }
+        }
+    }
+
+    /// Executes `job` in the background (reading its terms first when `info` is `None`); the
+    /// result comes back to the block loop through the channel.
+    fn start_execution(
+        &mut self,
+        client: &Arc<Client>,
+        at: &AtBlock,
+        constants: &Constants,
+        job: JobId,
+        info: Option<JobInfo>,
+        purpose: Purpose,
+    ) {
+        let now = at.block_number();
+        match self.tracked.executions.get(&(job, purpose)) {
+            Some(Run::Running | Run::Done) => return,
+            Some(Run::Failed(at)) if now < at + RETRY_AFTER_BLOCKS => return,
+            _ => {},
+        }
+        self.tracked.executions.insert((job, purpose), Run::Running);
+        let (client, at, constants) = (client.clone(), at.clone(), *constants);
+        let (executor, fetcher, tx) = (self.executor.clone(), self.fetcher.clone(), self.executed_tx.clone());
+        let metrics = self.metrics.clone();
+        tokio::spawn(async move {
+            let info = match info {
+                Some(info) => Ok(info),
+                None => match client.rpc().job(job, Some(at.block_hash())).await {
+                    Ok(Some(view)) => JobInfo::from_view(&view).ok_or_else(|| "the job has ended".to_string()),
+                    Ok(None) => Err("no such job".to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+            };
+            let result = match info {
+                Ok(info) => execute(&client, &at, &executor, &fetcher, &metrics, &constants, job, &info).await,
+                Err(e) => Err(e),
+            };
+            let _ = tx.send(Executed { job, purpose, result });
+        });
+    }
+
+    /// An execution finished: store and commit, vote, or compare and challenge.
+    async fn on_executed(&mut self, client: &Arc<Client>, at: &AtBlock, done: Executed) {
+        let now = at.block_number();
+        let job = done.job;
+        #[allow(unused_mut)]
+        let mut execution = match done.result {
+            Ok(e) => e,
+            Err(e) => {
+                warn!(job, purpose = ?done.purpose, error = %e, "cannot execute; retrying in a few blocks");
+                self.tracked.executions.insert((job, done.purpose), Run::Failed(now));
+                return;
+            },
+        };
+        self.tracked.executions.insert((job, done.purpose), Run::Done);
+        match done.purpose {
+            Purpose::Replica => {
+                let Some(replica) = self.tracked.mine.get(&job).cloned() else { return };
+                #[cfg(feature = "test-hooks")]
+                if self.settings.dishonest {
+                    execution.output.extend_from_slice(b" (forged)");
+                    execution.receipt =
+                        Receipt::new(execution.receipt.status, execution.receipt.fuel_used, &execution.output);
+                    warn!(job, "dishonest mode (test hook): committing to a forged output");
+                }
+                let mut salt = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut salt);
+                let work = Work { receipt: execution.receipt, salt, output: execution.output };
+                // Durable before anything that depends on it leaves this process.
+                if let Err(e) = self.store.put_work(job, &work) {
+                    error!(job, error = %e, "storing the work failed; not committing");
+                    return;
+                }
+                if replica.stage == Stage::Committing && !replica.committed {
+                    self.commit(client, now, job, &work);
+                }
+            },
+            Purpose::Vote => {
+                if let Some(slot) = self.tracked.votes.get_mut(&job) {
+                    *slot = Some(execution.receipt);
+                    self.vote(client, now, job, &execution.receipt);
+                }
+            },
+            Purpose::Audit => {
+                let Some(agreed) = self.tracked.audits.remove(&job) else { return };
+                let challenged = execution.receipt != agreed;
+                if let Err(e) = self.store.put_audit(job, &Audit { receipt: execution.receipt, challenged }) {
+                    warn!(job, error = %e, "recording the audit failed");
+                    return;
+                }
+                self.metrics.stage("audited");
+                if challenged {
+                    warn!(job, ?agreed, ours = ?execution.receipt, "agreed result differs from ours: challenging");
+                    self.submit(client, now, job, "challenge", chain::transactions().market().challenge(job));
+                } else {
+                    info!(job, "audited: the agreed result is right");
+                }
+            },
+        }
+    }
+}
+
+/// Fetches the program and input of `job` as of `at` and runs it in the sandbox.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    client: &Client,
+    at: &AtBlock,
+    executor: &Arc<Executor>,
+    fetcher: &Fetcher,
+    metrics: &Metrics,
+    constants: &Constants,
+    job: JobId,
+    info: &JobInfo,
+) -> Result<Execution, String> {
+    let code = client
+        .program_code(at, info.program)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("program {:?} is not on chain", info.program))?;
+    let spec = at
+        .storage()
+        .try_fetch(chain::storage().market().input_of().unvalidated(), (job,))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the job has no input")?
+        .decode()
+        .map_err(|e| e.to_string())?;
+    let input = match spec {
+        InputSpec::Inline(bytes) => bytes.0,
+        InputSpec::Remote { hash, len, uri } => {
+            let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
+            fetcher.fetch(&uri, len, &hash.0).await.map_err(|e| e.to_string())?
+        },
+    };
+    if sp_crypto_hashing::blake2_256(&input) != info.input_hash {
+        return Err("the input does not match the job's input hash".into());
+    }
+    let limits = RunLimits {
+        fuel: info.fuel_limit,
+        max_memory_pages: constants.limits.max_memory_pages,
+        max_output_len: info.max_output_len,
+    };
+    let (executor, program, program_limits) = (executor.clone(), info.program, constants.limits);
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
+        let program = executor.prepare(program, &code, &program_limits)?;
+        executor.sandbox.execute(&program, &input, &limits)
+    })
+    .await
+    .map_err(|e| format!("execution task failed: {e}"))?;
+    let execution = result.map_err(|e| e.to_string())?;
+    let status = match execution.receipt.status {
+        ExitStatus::Ok => "ok",
+        ExitStatus::Aborted(_) => "aborted",
+        ExitStatus::Trapped => "trapped",
+        ExitStatus::OutOfFuel => "out_of_fuel",
+    };
+    metrics.executions.with_label_values(&[status]).inc();
+    metrics.fuel.inc_by(execution.receipt.fuel_used);
+    info!(
+        job,
+        status,
+        fuel_used = execution.receipt.fuel_used,
+        output_len = execution.output.len(),
+        millis = started.elapsed().as_millis() as u64,
+        "executed"
+    );
+    Ok(execution)
 }

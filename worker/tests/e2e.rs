@@ -1,59 +1,41 @@
 //! End to end: a real `tessera-node --dev --tmp` and real `tessera-worker` processes, driven only
-//! through JSON-RPC, as a requester would.
+//! through JSON-RPC with `tessera-client`, as a requester would.
 //!
 //! (a) two honest workers settle a two-replica job and the balances move exactly as
 //!     docs/PROTOCOL.md says;
-//! (b) a lying worker is caught: by an automatic dispute when it disagrees with an honest
-//!     replica, and by an auditor's challenge when it is the only replica; it is slashed, the
-//!     honest replica is paid, the challenger gets its bond back and a pending share of the slash;
+//! (b) a lying worker (the `test-hooks` build's `--dishonest-for-tests`) is caught: by an
+//!     automatic dispute when it disagrees with an honest replica, and by an auditor's challenge
+//!     when it is the only replica; it is slashed, the honest replica is paid, the challenger
+//!     gets its bond back and a pending share of the slash;
 //! (c) a worker killed with -9 between commit and reveal is restarted, reveals with the salt from
 //!     its database and is paid;
 //! (d) the `tessera` CLI posts the Mandelbrot job (quoted by the node's `tessera_quoteJob`),
 //!     follows it to settlement and writes the image, which equals the native build's; the
 //!     worker's `/metrics` shows the job.
 //!
-//! The node binary is the one the workspace build put next to the worker binary.
+//! The binaries are the ones the workspace build put next to this test.
 
-use std::{
-    collections::BTreeMap,
-    net::TcpListener,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+use std::{collections::BTreeMap, process::Command, time::Duration};
+
+use tessera_client::{
+    api::{JobStatus, JobView, ResultView},
+    chain::{
+        self,
+        runtime_types::{
+            bounded_collections::bounded_vec::BoundedVec,
+            pallet_market::types::{InputSpec, JobSpec, JobTerms},
+            sp_arithmetic::per_things::{Perbill, Permill},
+        },
+        Event,
+    },
+    testing::{binary, free_port, metric, scrape, DevNode, Process},
+    AccountId, Balance, Client, Signer, TesseraRpcClient, H256, UNIT,
 };
-
-use sp_core::H256;
 use tessera_executor::{Compiler, Engine, ProgramLimits, RunLimits};
 use tessera_primitives::{JobId, Receipt};
-use tessera_runtime::{AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, UNIT};
-use tessera_worker::client::{Client, Signer};
-
-const WORKER_BIN: &str = env!("CARGO_BIN_EXE_tessera-worker");
-const CLI_BIN: &str = env!("CARGO_BIN_EXE_tessera");
-
-fn node_bin() -> PathBuf {
-    let path = PathBuf::from(WORKER_BIN).with_file_name("tessera-node");
-    assert!(path.exists(), "{} is missing: build the workspace first (cargo build --workspace)", path.display());
-    path
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-/// A child process killed (SIGKILL) when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Chain {
-    _node: Process,
-    url: String,
+    node: DevNode,
     client: Client,
     dir: tempfile::TempDir,
 }
@@ -61,48 +43,26 @@ struct Chain {
 impl Chain {
     async fn start(name: &str) -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
-        let rpc = free_port();
-        let log = std::fs::File::create(dir.path().join(format!("{name}-node.log"))).expect("log");
-        let node = Command::new(node_bin())
-            .args(["--dev", "--tmp", "--no-prometheus", "--no-telemetry", "--rpc-port"])
-            .arg(rpc.to_string())
-            .args(["--port", &free_port().to_string()])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("node starts");
-        let url = format!("ws://127.0.0.1:{rpc}");
-        let started = Instant::now();
-        let client = loop {
-            match Client::connect(&url).await {
-                Ok(c) => break c,
-                Err(e) if started.elapsed() > Duration::from_secs(120) => panic!("node did not come up: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
-            }
-        };
-        Chain { _node: Process(node), url, client, dir }
+        let mut node = DevNode::start(dir.path(), name, &["--no-prometheus"]);
+        let client = node.connect(Duration::from_secs(300)).await;
+        Chain { node, client, dir }
+    }
+
+    fn url(&self) -> String {
+        self.node.url()
     }
 
     /// Starts a worker for `suri` registering with `price` plancks per fuel.
     fn worker(&self, suri: &str, price: u128, extra: &[&str]) -> Process {
         let name = suri.trim_start_matches("//").to_lowercase();
-        let log = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join(format!("worker-{name}.log")))
-            .expect("log");
-        let child = Command::new(WORKER_BIN)
-            .args(["--node", &self.url, "--suri", suri, "--register-stake", "2000", "--register-capacity", "2"])
+        let mut cmd = Command::new(binary("tessera-worker"));
+        cmd.args(["--node", &self.url(), "--suri", suri, "--register-stake", "2000", "--register-capacity", "2"])
             .args(["--register-price", &format!("0.{price:012}")])
             .arg("--data-dir")
             .arg(self.dir.path().join(format!("data-{name}")))
             .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("worker starts");
-        Process(child)
+            .env("RUST_LOG", "info");
+        Process::spawn(cmd, self.dir.path().join(format!("worker-{name}.log")))
     }
 
     fn log(&self, file: &str) -> String {
@@ -115,12 +75,12 @@ impl Chain {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + Duration::from_secs(6 * blocks + 30);
+        let deadline = std::time::Instant::now() + Duration::from_secs(6 * blocks + 30);
         loop {
             if let Some(v) = f().await {
                 return v;
             }
-            if Instant::now() > deadline {
+            if std::time::Instant::now() > deadline {
                 panic!(
                     "timed out waiting for {what}\n--- node ---\n{}\n--- workers ---\n{}",
                     tail(&self.log_glob("node")),
@@ -144,63 +104,87 @@ impl Chain {
 
     async fn registered(&self, who: &[&Signer]) {
         for s in who {
-            let account = s.account();
+            let account = tessera_client::api_account(&s.account());
             self.until(&format!("{} registered", s.address()), 20, || async {
-                self.client.provider(&account, None).await.ok().flatten().map(|_| ())
+                self.client.rpc().provider(account.clone(), None).await.ok().flatten().map(|_| ())
             })
             .await;
         }
     }
 
     async fn post(&self, requester: &Signer, program: H256, input: &[u8], replicas: u32, fuel: u64) -> JobId {
-        let spec = pallet_market::JobSpec::<Runtime> {
-            program,
-            input: pallet_market::InputSpec::Inline(input.to_vec().try_into().expect("small input")),
-            fuel_limit: fuel,
-            replicas,
-            max_price_per_fuel: 1,
-            min_reputation: Default::default(),
-            max_output_len: 1024,
-            claim_timeout: 30,
-            execution_timeout: 30,
-            challenge_window: 10,
+        let spec = JobSpec {
+            terms: JobTerms {
+                program,
+                fuel_limit: fuel,
+                replicas,
+                max_price_per_fuel: 1,
+                min_reputation: Permill(0),
+                max_output_len: 1024,
+                claim_timeout: 30,
+                execution_timeout: 30,
+                challenge_window: 10,
+            },
+            input: InputSpec::Inline(BoundedVec(input.to_vec())),
         };
-        let call = RuntimeCall::Market(pallet_market::Call::post_job { spec: Box::new(spec) });
-        let included = self.client.submit_and_wait(requester, call, 10).await.expect("post_job");
-        included
-            .events
-            .iter()
-            .find_map(|e| match e {
-                RuntimeEvent::Market(pallet_market::Event::JobPosted { job, .. }) => Some(*job),
-                _ => None,
-            })
-            .expect("JobPosted")
+        let included = self.client.submit(requester, &chain::transactions().market().post_job(spec)).await.expect("post_job");
+        included.events.find_first::<chain::market::events::JobPosted>().expect("events decode").expect("JobPosted").job
     }
 
     async fn upload(&self, who: &Signer, code: &[u8]) -> H256 {
-        let id = H256(sp_crypto_hashing::blake2_256(code));
-        let call = RuntimeCall::Programs(pallet_programs::Call::upload_program { code: code.to_vec().try_into().expect("fits") });
-        self.client.submit_and_wait(who, call, 10).await.expect("upload");
-        id
+        let id = tessera_primitives::program::program_id(code);
+        let call = chain::transactions().programs().upload_program(BoundedVec(code.to_vec()));
+        self.client.submit(who, &call).await.expect("upload");
+        H256(id.0)
+    }
+
+    async fn job(&self, job: JobId) -> Option<JobView> {
+        self.client.rpc().job(job, None).await.expect("tessera_job")
+    }
+
+    /// The kept result of an ended job, with its outcome.
+    async fn result(&self, job: JobId) -> (JobStatus, ResultView) {
+        let view = self.job(job).await.expect("the job is known");
+        (view.status, view.result.expect("the job ended"))
     }
 
     /// Every event of blocks `from..=to`.
-    async fn events(&self, from: u32, to: u32) -> Vec<RuntimeEvent> {
+    async fn events(&self, from: u64, to: u64) -> Vec<Event> {
         let mut all = Vec::new();
         for n in from..=to {
-            let hash = self.client.block_hash(n).await.expect("rpc").expect("block exists");
-            all.extend(self.client.events(hash).await.expect("events").into_iter().map(|r| r.event));
+            let at = self.client.chain().at_block(n).await.expect("block exists");
+            for event in at.events().fetch().await.expect("events").iter() {
+                all.push(event.expect("event").decode_as::<Event>().expect("decodes with the block's metadata"));
+            }
         }
         all
     }
 
-    /// Waits for `JobEnded` of `job`; returns the block it happened in.
-    async fn ended(&self, job: JobId, blocks: u64) -> u32 {
+    /// Waits for `job` to end; returns the block it ended in.
+    async fn ended(&self, job: JobId, blocks: u64) -> u64 {
         self.until(&format!("job {job} to end"), blocks, || async {
-            let result = self.client.result(job, None).await.ok().flatten()?;
-            Some(result.ended_at)
+            Some(u64::from(self.job(job).await?.result?.ended_at))
         })
         .await
+    }
+
+    async fn best(&self) -> u64 {
+        self.client.best_number().await.expect("best block")
+    }
+
+    async fn free(&self, at: u64, who: &AccountId) -> Balance {
+        let hash = self.client.chain().at_block(at).await.expect("block").block_hash();
+        self.client.free_balance(who, Some(hash)).await.expect("balance")
+    }
+
+    async fn limits(&self) -> ProgramLimits {
+        let at = self.client.at_best().await.expect("best");
+        let c = at.constants();
+        ProgramLimits {
+            max_code_len: c.entry(chain::constants().programs().max_program_size()).expect("constant"),
+            max_memory_pages: c.entry(chain::constants().programs().max_memory_pages()).expect("constant"),
+            max_table_elements: c.entry(chain::constants().programs().max_table_elements()).expect("constant"),
+        }
     }
 }
 
@@ -214,51 +198,48 @@ fn signer(suri: &str) -> Signer {
 }
 
 /// What an honest replica computes, by running the same executor locally.
-fn honest_receipt(code: &[u8], input: &[u8], fuel: u64) -> Receipt {
-    let limits: ProgramLimits = pallet_programs::Pallet::<Runtime>::limits();
-    let program = tessera_executor::prepare(code, &limits).expect("valid");
+fn honest_receipt(limits: &ProgramLimits, code: &[u8], input: &[u8], fuel: u64) -> Receipt {
+    let program = tessera_executor::prepare(code, limits).expect("valid");
     let run = RunLimits { fuel, max_memory_pages: limits.max_memory_pages, max_output_len: 1024 };
     Compiler::new(Duration::from_secs(60)).expect("engine").execute(&program, input, &run).expect("runs").receipt
 }
 
 /// Transaction fees each account paid in `events`.
-fn fees(events: &[RuntimeEvent]) -> BTreeMap<AccountId, Balance> {
+fn fees(events: &[Event]) -> BTreeMap<AccountId, Balance> {
+    use chain::runtime_types::pallet_transaction_payment::pallet::Event as Fee;
     let mut fees = BTreeMap::new();
     for e in events {
-        if let RuntimeEvent::TransactionPayment(pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, tip }) = e {
+        if let Event::TransactionPayment(Fee::TransactionFeePaid { who, actual_fee, tip }) = e {
             *fees.entry(who.clone()).or_default() += actual_fee + tip;
         }
     }
     fees
 }
 
-async fn free(chain: &Chain, at: u32, who: &AccountId) -> Balance {
-    let hash = chain.client.block_hash(at).await.expect("rpc").expect("block");
-    chain.client.free_balance(who, Some(hash)).await.expect("rpc")
-}
+use chain::runtime_types::pallet_market::pallet::Event as Market;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_honest_workers_settle_a_job_and_balances_move_as_documented() {
     let chain = Chain::start("honest").await;
     let (alice, bob, charlie) = (signer("//Alice"), signer("//Bob"), signer("//Charlie"));
-    let code = tessera_programs::HASH_CHAIN;
+    let code = tessera_examples::HASH_CHAIN;
     let program = chain.upload(&alice, code).await;
     let _workers = [chain.worker("//Bob", 1, &[]), chain.worker("//Charlie", 1, &[])];
     chain.registered(&[&bob, &charlie]).await;
 
-    let input = tessera_programs::input::hash_chain(20_000, b"e2e");
+    let input = tessera_examples::input::hash_chain(20_000, b"e2e");
     let fuel = 10_000_000;
-    let (before, _) = chain.client.best().await.expect("best");
+    let before = chain.best().await;
     let job = chain.post(&alice, program, &input, 2, fuel).await;
     let ended = chain.ended(job, 80).await;
     let events = chain.events(before + 1, ended).await;
 
     // The receipt both replicas revealed is what the executor computes here.
-    let expected = honest_receipt(code, &input, fuel);
-    let result = chain.client.result(job, None).await.expect("rpc").expect("kept result");
-    assert_eq!(result.outcome, pallet_market::Outcome::Settled);
+    let expected = honest_receipt(&chain.limits().await, code, &input, fuel);
+    let (status, result) = chain.result(job).await;
+    assert_eq!(status, JobStatus::Settled);
     assert_eq!(result.receipt, Some(expected));
-    assert_eq!(result.output.as_deref().map(|o| o.to_vec()), Some(tessera_programs::reference::hash_chain(&input)));
+    assert_eq!(result.output, Some(tessera_examples::reference::hash_chain(&input)));
 
     // PROTOCOL.md: each replica is paid fuel_used × its price (1 planck); the fee is 5 % of the
     // payments; the requester gets back escrow − paid − fee.
@@ -269,24 +250,24 @@ async fn a_two_honest_workers_settle_a_job_and_balances_move_as_documented() {
     assert_eq!(result.refunded, escrow - result.paid - result.fee);
     let mut rewards = BTreeMap::new();
     for e in &events {
-        if let RuntimeEvent::Market(pallet_market::Event::ReplicaPaid { job: j, provider, payment, reward }) = e {
+        if let Event::Market(Market::ReplicaPaid { job: j, provider, payment, reward }) = e {
             assert_eq!((*j, *payment), (job, per_replica));
             rewards.insert(provider.clone(), *reward);
         }
     }
-    assert_eq!(rewards.keys().cloned().collect::<Vec<_>>().len(), 2, "both replicas paid: {rewards:?}");
+    assert_eq!(rewards.len(), 2, "both replicas paid: {rewards:?}");
 
     // Free balances, from just before the post to the settlement block, change by exactly
     // that, less transaction fees (from the chain's own fee events).
     let fees = fees(&events);
     for who in [&bob, &charlie] {
         let account = who.account();
-        let delta = free(&chain, ended, &account).await as i128 - free(&chain, before, &account).await as i128;
+        let delta = chain.free(ended, &account).await as i128 - chain.free(before, &account).await as i128;
         let fee = fees.get(&account).copied().unwrap_or_default() as i128;
         assert_eq!(delta, (per_replica + rewards[&account]) as i128 - fee, "{}", who.address());
     }
     let account = alice.account();
-    let delta = free(&chain, ended, &account).await as i128 - free(&chain, before, &account).await as i128;
+    let delta = chain.free(ended, &account).await as i128 - chain.free(before, &account).await as i128;
     let fee = fees.get(&account).copied().unwrap_or_default() as i128;
     assert_eq!(delta, -((result.paid + result.fee + result.deposit) as i128) - fee, "requester");
 }
@@ -295,32 +276,32 @@ async fn a_two_honest_workers_settle_a_job_and_balances_move_as_documented() {
 async fn c_a_worker_killed_between_commit_and_reveal_reveals_after_restart_and_is_paid() {
     let chain = Chain::start("restart").await;
     let (alice, dave) = (signer("//Alice"), signer("//Dave"));
-    let code = tessera_programs::MONTE_CARLO;
+    let code = tessera_examples::MONTE_CARLO;
     let program = chain.upload(&alice, code).await;
-    let worker = chain.worker("//Dave", 1, &[]);
+    let mut worker = chain.worker("//Dave", 1, &[]);
     chain.registered(&[&dave]).await;
 
-    let input = tessera_programs::input::monte_carlo(9, 20_000);
+    let input = tessera_examples::input::monte_carlo(9, 20_000);
     let job = chain.post(&alice, program, &input, 1, 100_000_000).await;
-    let account = dave.account();
+    let account = tessera_client::api_account(&dave.account());
     // Kill -9 as soon as the commitment is on chain (the worker reveals only after seeing it
     // finalized, so this is between the two).
     chain
         .until("Dave's commitment", 40, || async {
-            let job = chain.client.job(job, None).await.ok().flatten()?;
-            job.slots.iter().find(|s| s.provider == account && s.commitment.is_some()).map(|_| ())
+            let live = chain.job(job).await?.live?;
+            live.slots.iter().find(|s| s.provider == account && s.committed).map(|_| ())
         })
         .await;
-    drop(worker);
-    let job_now = chain.client.job(job, None).await.expect("rpc").expect("live");
-    assert!(job_now.slots[0].receipt.is_none(), "killed before revealing");
+    worker.kill9();
+    let live = chain.job(job).await.expect("known").live.expect("live");
+    assert!(live.slots[0].receipt.is_none(), "killed before revealing");
     tokio::time::sleep(Duration::from_secs(6)).await;
     let _restarted = chain.worker("//Dave", 1, &[]);
 
     chain.ended(job, 80).await;
-    let result = chain.client.result(job, None).await.expect("rpc").expect("kept result");
-    assert_eq!(result.outcome, pallet_market::Outcome::Settled);
-    assert_eq!(result.receipt, Some(honest_receipt(code, &input, 100_000_000)));
+    let (status, result) = chain.result(job).await;
+    assert_eq!(status, JobStatus::Settled);
+    assert_eq!(result.receipt, Some(honest_receipt(&chain.limits().await, code, &input, 100_000_000)));
     assert_eq!(result.paid, Balance::from(result.receipt.expect("receipt").fuel_used));
     assert!(chain.log("worker-dave.log").contains("worker started"));
 }
@@ -330,7 +311,7 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     let chain = Chain::start("liar").await;
     let (alice, bob, eve) = (signer("//Alice"), signer("//Bob"), signer("//Eve"));
     let (charlie, dave, ferdie) = (signer("//Charlie"), signer("//Dave"), signer("//Ferdie"));
-    let code = tessera_programs::HASH_CHAIN;
+    let code = tessera_examples::HASH_CHAIN;
     let program = chain.upload(&alice, code).await;
     // Eve lies. Charlie, Dave and Ferdie ask 2 plancks per fuel, above what the jobs offer, so
     // they never take a slot: they audit, challenge and sit on committees.
@@ -339,14 +320,11 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     chain.registered(&[&eve, &charlie, &dave, &ferdie]).await;
 
     // Job 1: Eve is the only replica; an auditor challenges.
-    let input = tessera_programs::input::hash_chain(1_000, b"audit me");
-    let (before, _) = chain.client.best().await.expect("best");
+    let input = tessera_examples::input::hash_chain(1_000, b"audit me");
+    let before = chain.best().await;
     let alone = chain.post(&alice, program, &input, 1, 10_000_000).await;
     chain
-        .until("Eve's claim", 20, || async {
-            let job = chain.client.job(alone, None).await.ok().flatten()?;
-            (!job.slots.is_empty()).then_some(())
-        })
+        .until("Eve's claim", 20, || async { (!chain.job(alone).await?.live?.slots.is_empty()).then_some(()) })
         .await;
     // Job 2: Eve and honest Bob are replicas; their receipts differ, a dispute opens by itself.
     let _bob = chain.worker("//Bob", 1, &[]);
@@ -355,16 +333,15 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
 
     let last = chain.ended(alone, 200).await.max(chain.ended(paired, 200).await);
     let events = chain.events(before + 1, last).await;
-    let truth = honest_receipt(code, &input, 10_000_000);
+    let truth = honest_receipt(&chain.limits().await, code, &input, 10_000_000);
     for job in [alone, paired] {
-        let result = chain.client.result(job, None).await.expect("rpc").expect("kept result");
-        assert_eq!((result.outcome, result.receipt), (pallet_market::Outcome::Settled, Some(truth)), "job {job}");
+        let (status, result) = chain.result(job).await;
+        assert_eq!((status, result.receipt), (JobStatus::Settled, Some(truth)), "job {job}");
     }
     let slashed: Vec<(JobId, AccountId)> = events
         .iter()
         .filter_map(|e| match e {
-            RuntimeEvent::Market(pallet_market::Event::WrongResult { job, provider, slashed }) if *slashed > 0 =>
-                Some((*job, provider.clone())),
+            Event::Market(Market::WrongResult { job, provider, slashed }) if *slashed > 0 => Some((*job, provider.clone())),
             _ => None,
         })
         .collect();
@@ -374,7 +351,7 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     let paid: Vec<(JobId, AccountId)> = events
         .iter()
         .filter_map(|e| match e {
-            RuntimeEvent::Market(pallet_market::Event::ReplicaPaid { job, provider, .. }) => Some((*job, provider.clone())),
+            Event::Market(Market::ReplicaPaid { job, provider, .. }) => Some((*job, provider.clone())),
             _ => None,
         })
         .collect();
@@ -384,7 +361,7 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     let challenger = events
         .iter()
         .find_map(|e| match e {
-            RuntimeEvent::Market(pallet_market::Event::ChallengeUpheld { job, challenger }) if *job == alone => Some(challenger.clone()),
+            Event::Market(Market::ChallengeUpheld { job, challenger }) if *job == alone => Some(challenger.clone()),
             _ => None,
         })
         .expect("the lone job's challenge was upheld");
@@ -392,51 +369,49 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     let honest = [bob.account(), charlie.account(), dave.account(), ferdie.account()];
     assert!(honest.contains(&challenger), "an honest auditor challenged");
     let bond_released = events.iter().any(|e| {
-        matches!(e, RuntimeEvent::Balances(pallet_balances::Event::Released { who, amount, .. })
-            if *who == challenger && *amount == 100 * UNIT)
+        use chain::runtime_types::pallet_balances::pallet::Event as Balances;
+        matches!(e, Event::Balances(Balances::Released { who, amount, .. }) if *who == challenger && *amount == 100 * UNIT)
     });
     assert!(bond_released, "the challenger's bond was released");
     let mut to_challenger = false;
+    let at = chain.client.at_best().await.expect("best");
     for e in &events {
-        let RuntimeEvent::Providers(pallet_providers::Event::SlashScheduled { id, who, .. }) = e else { continue };
+        use chain::runtime_types::pallet_providers::pallet::Event as Providers;
+        let Event::Providers(Providers::SlashScheduled { id, who, .. }) = e else { continue };
         assert_eq!(*who, eve.account(), "only the liar has slashes scheduled");
-        let key = tessera_worker::client::keys::twox64("Providers", "PendingSlashOf", id);
-        let pending: pallet_providers::PendingSlash<Runtime> =
-            chain.client.storage(&key, None).await.expect("rpc").expect("pending until the deferral ends");
+        let pending = at
+            .storage()
+            .try_fetch(chain::storage().providers().pending_slash_of(), (*id,))
+            .await
+            .expect("storage")
+            .expect("pending until the deferral ends")
+            .decode()
+            .expect("decodes");
         if let Some((beneficiary, share)) = pending.beneficiary {
-            to_challenger |= beneficiary == challenger && share == sp_runtime::Perbill::from_percent(50);
+            to_challenger |= beneficiary == challenger && share == Perbill(500_000_000);
         }
     }
     assert!(to_challenger, "half the liar's slash is scheduled to the challenger");
-    let jurors_rewarded = events.iter().filter(|e| matches!(e, RuntimeEvent::Market(pallet_market::Event::JurorRewarded { .. }))).count();
+    let jurors_rewarded = events.iter().filter(|e| matches!(e, Event::Market(Market::JurorRewarded { .. }))).count();
     assert!(jurors_rewarded >= 2, "jurors who voted with the majority are rewarded");
 }
 
 /// Runs the `tessera` CLI against `chain` as Alice; returns (success, stdout, stderr).
 fn cli(chain: &Chain, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(CLI_BIN)
-        .args(["--node", &chain.url, "--suri", "//Alice"])
+    let out = Command::new(binary("tessera"))
+        .args(["--node", &chain.url(), "--suri", "//Alice"])
         .args(args)
         .output()
         .expect("the CLI runs");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// `GET /metrics` from a Prometheus endpoint, over a plain TCP stream.
-fn scrape(addr: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("metrics endpoint");
-    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("request");
-    let mut body = String::new();
-    stream.read_to_string(&mut body).expect("response");
-    body
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d_the_cli_posts_the_mandelbrot_job_writes_the_image_and_the_worker_reports_it() {
     let chain = Chain::start("cli").await;
-    let metrics = format!("127.0.0.1:{}", free_port());
-    let _worker = chain.worker("//Bob", 1, &["--metrics", &metrics]);
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let _worker = chain.worker("//Bob", 1, &["--metrics", &metrics_addr]);
     chain.registered(&[&signer("//Bob")]).await;
     let job_args = ["--program", "example:mandelbrot", "--fuel", "2000000000", "--max-price", "0.000000000001"];
 
@@ -456,7 +431,7 @@ async fn d_the_cli_posts_the_mandelbrot_job_writes_the_image_and_the_worker_repo
     let (ok, out, err) = cli(&chain, &post);
     assert!(ok, "post failed: {err}\n{out}\n{}", tail(&chain.log_glob("worker")));
     assert!(out.contains("posted job 0") && out.contains("ended settled"), "{out}");
-    let expected = tessera_programs::reference::mandelbrot(&[]);
+    let expected = tessera_examples::reference::mandelbrot(&[]);
     assert!(expected.starts_with(b"P5"), "the reference is a PGM image");
     assert_eq!(std::fs::read(&image).expect("the image was written"), expected);
 
@@ -468,10 +443,16 @@ async fn d_the_cli_posts_the_mandelbrot_job_writes_the_image_and_the_worker_repo
     assert!(ok, "{err}");
     assert_eq!(std::fs::read(&again).expect("written"), expected);
 
-    // The worker's metrics show the job, its stage and the fuel its execution used.
-    let receipt = chain.client.result(0, None).await.expect("rpc").expect("kept").receipt.expect("settled");
+    // The worker's metrics show the job paid and the fuel its one execution used. No metric is
+    // labelled by job id.
+    let receipt = chain.result(0).await.1.receipt.expect("settled");
     // (The CLI follows the best block, the worker the finalized one: give it a few blocks.)
-    let paid = r#"tessera_worker_job_stage{job="0",stage="paid"} 1"#;
-    let body = chain.until("the worker to report the job paid", 10, || async { Some(scrape(&metrics)).filter(|b| b.contains(paid)) }).await;
-    assert!(body.contains(&format!(r#"tessera_worker_job_fuel_used{{job="0"}} {}"#, receipt.fuel_used)), "{body}");
+    let paid = r#"tessera_worker_jobs_total{stage="paid"}"#;
+    let body = chain
+        .until("the worker to report the job paid", 10, || async {
+            Some(scrape(metrics_port)).filter(|b| metric(b, paid) == Some(1.0))
+        })
+        .await;
+    assert_eq!(metric(&body, "tessera_worker_fuel_used_total"), Some(receipt.fuel_used as f64), "{body}");
+    assert!(!body.contains("job=\""), "no metric is labelled by job id:\n{body}");
 }

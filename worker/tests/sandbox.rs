@@ -17,16 +17,16 @@ fn sandbox(timeout: Duration) -> Sandbox {
 
 #[test]
 fn sandboxed_runs_match_the_in_process_engine_and_carry_large_outputs() {
-    let program = prepare(tessera_programs::MANDELBROT, &LIMITS).expect("valid");
+    let program = prepare(tessera_examples::MANDELBROT, &LIMITS).expect("valid");
     // 400 × 300 pixels: a 120 kB image, more than a pipe buffer holds.
-    let input = tessera_programs::input::mandelbrot(400, 300, 64);
+    let input = tessera_examples::input::mandelbrot(400, 300, 64);
     let limits = RunLimits { fuel: 5_000_000_000, max_memory_pages: 256, max_output_len: 1 << 20 };
     let inside = Compiler::new(Duration::from_secs(60)).expect("engine").execute(&program, &input, &limits).expect("runs");
     let outside = sandbox(Duration::from_secs(60)).execute(&program, &input, &limits).expect("runs");
     assert_eq!(outside, inside);
     assert_eq!(outside.receipt.status, ExitStatus::Ok);
     assert!(outside.output.len() > 120_000);
-    assert_eq!(outside.output, tessera_programs::reference::mandelbrot(&input));
+    assert_eq!(outside.output, tessera_examples::reference::mandelbrot(&input));
 
     // Out of fuel is a receipt like any other, identical too.
     let short = RunLimits { fuel: 100_000, ..limits };
@@ -52,7 +52,7 @@ fn the_wall_clock_cap_kills_a_spinning_run() {
 
 #[test]
 fn a_broken_child_is_an_engine_error() {
-    let program = prepare(tessera_programs::HASH_CHAIN, &LIMITS).expect("valid");
+    let program = prepare(tessera_examples::HASH_CHAIN, &LIMITS).expect("valid");
     let limits = RunLimits { fuel: 1_000_000, max_memory_pages: 16, max_output_len: 64 };
     let no_such = Sandbox::new("/nonexistent/tessera-worker", [SANDBOX_ARG], Duration::from_secs(5));
     assert!(matches!(no_such.execute(&program, b"x", &limits), Err(ExecError::Engine(e)) if e.contains("cannot start")));

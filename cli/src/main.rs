@@ -3,15 +3,18 @@
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
+use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
-use frame_support::traits::Get;
-use sp_core::H256;
-use tessera_primitives::{program, JobId, ProgramId};
-use tessera_runtime::{Balance, Runtime, RuntimeCall, RuntimeEvent};
-use tessera_worker::{
-    client::{api, tsr, Client, ClientError, Signer},
-    config::parse_tsr,
+use tessera_client::{
+    api, chain,
+    chain::runtime_types::{
+        bounded_collections::bounded_vec::BoundedVec,
+        pallet_market::types::{InputSpec, JobSpec, JobTerms},
+        sp_arithmetic::per_things::Permill,
+    },
+    parse_tsr, tsr, AtBlock, Balance, Client, Error as ClientError, Signer, TesseraRpcClient, H256,
 };
+use tessera_primitives::{program, JobId, ProgramId};
 
 #[derive(Parser)]
 #[command(name = "tessera", version, about = "Tessera requester CLI: upload programs, post jobs, read verified results.")]
@@ -123,43 +126,22 @@ struct JobArgs {
     challenge_window: u32,
 }
 
-/// A CLI failure: printed as `error: …` with exit code 1.
-struct Failure(String);
-
-impl From<ClientError> for Failure {
-    fn from(e: ClientError) -> Self {
-        Failure(e.to_string())
-    }
-}
-
-impl From<&str> for Failure {
-    fn from(e: &str) -> Self {
-        Failure(e.into())
-    }
-}
-
-impl From<String> for Failure {
-    fn from(e: String) -> Self {
-        Failure(e)
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(e)) => {
-            eprintln!("error: {e}");
+        Err(e) => {
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         },
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let signer = Signer::from_suri(&cli.suri)?;
     // Local checks (files, programs, inputs) come before connecting, so they fail without a node.
-    let connect = || async { Client::connect(&cli.node).await.map_err(Failure::from) };
+    let connect = || async { Client::connect(&cli.node).await.map_err(anyhow::Error::from) };
     match cli.command {
         Command::Upload { path, example } => {
             let code = load_program(path.as_deref(), example.as_deref())?;
@@ -179,32 +161,31 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 upload(&client, &signer, load_program_arg(&job.program)?).await?
             };
-            if !client.program_exists(program).await? {
-                return Err(Failure(format!("program {program:?} is not on chain; upload it first")));
+            let at = client.at_best().await?;
+            if client.program_code(&at, program).await?.is_none() {
+                bail!("program {program:?} is not on chain; upload it first");
             }
             let spec = spec_for(&job, program)?;
             let (escrow, deposit) = print_quote(&client, &spec).await?;
             let free = client.free_balance(&signer.account(), None).await?;
             if free < escrow.saturating_add(deposit) {
-                return Err(Failure(format!(
+                bail!(
                     "insufficient balance: {} needs {} (escrow {} + deposit {}) and has {} free",
                     signer.address(),
                     tsr(escrow + deposit),
                     tsr(escrow),
                     tsr(deposit),
                     tsr(free)
-                )));
+                );
             }
-            let call = RuntimeCall::Market(pallet_market::Call::post_job { spec: Box::new(spec) });
-            let included = client.submit_and_wait(&signer, call, 10).await?;
+            let included = client.submit(&signer, &chain::transactions().market().post_job(spec)).await?;
             let id = included
                 .events
-                .iter()
-                .find_map(|e| match e {
-                    RuntimeEvent::Market(pallet_market::Event::JobPosted { job, .. }) => Some(*job),
-                    _ => None,
-                })
-                .ok_or("the post was included but emitted no JobPosted")?;
+                .find_first::<chain::market::events::JobPosted>()
+                .transpose()
+                .context("decoding the post's events")?
+                .map(|e| e.job)
+                .ok_or_else(|| anyhow!("the post was included but emitted no JobPosted"))?;
             println!("posted job {id} in block {:?}", included.block);
             if follow_it {
                 follow(&client, id, out).await?;
@@ -213,13 +194,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Follow { job, out } => follow(&connect().await?, job, out).await?,
         Command::Output { job, out } => {
             let client = connect().await?;
-            let view = client.job_view(job).await?.ok_or_else(|| {
-                Failure(format!("job {job} is unknown (or its result was pruned after the retention period)"))
+            let view = client.rpc().job(job, None).await?.ok_or_else(|| {
+                anyhow!("job {job} is unknown (or its result was pruned after the retention period)")
             })?;
-            let result = view.result.ok_or_else(|| Failure(format!("job {job} has not ended yet ({})", status_name(view.status))))?;
+            let result = view.result.ok_or_else(|| anyhow!("job {job} has not ended yet ({})", status_name(view.status)))?;
             let output = result
                 .output
-                .ok_or_else(|| Failure(format!("job {job} ended {} without an inline output", status_name(view.status))))?;
+                .ok_or_else(|| anyhow!("job {job} ended {} without an inline output", status_name(view.status)))?;
             write_output(&output, out)?;
         },
         Command::Jobs { status, from, limit } => {
@@ -227,7 +208,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("{:>6}  {:<14} {:>8} {:>14}  program", "job", "status", "replicas", "fuel limit");
             let (mut from, mut left) = (from, limit);
             while left > 0 {
-                let page = client.job_page(status, from, left.min(api::MAX_PAGE)).await?;
+                let page = client.rpc().jobs(status, Some(from), Some(left.min(api::MAX_PAGE)), None).await?;
                 for job in &page.jobs {
                     let (claimed, replicas, fuel) = match &job.live {
                         Some(l) => (l.slots.len().to_string(), l.replicas.to_string(), l.fuel_limit.to_string()),
@@ -252,46 +233,61 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         },
         Command::Providers => {
             let client = connect().await?;
-            let (_, best) = client.best().await?;
+            let at = client.at_best().await?;
             println!(
                 "{:<50} {:>16} {:>9} {:>6} {:>10} {:>8}  state",
                 "provider", "stake", "capacity", "busy", "price/fuel", "rep"
             );
-            for who in client.provider_accounts(best).await? {
-                if let Some(p) = client.provider_view(&who).await? {
+            for who in provider_accounts(&at).await? {
+                if let Some(p) = client.rpc().provider(who, Some(at.block_hash())).await? {
                     print_provider_row(&p);
                 }
             }
         },
         Command::Provider { account } => {
-            let who = <tessera_runtime::AccountId as sp_core::crypto::Ss58Codec>::from_ss58check(&account)
-                .map_err(|e| Failure(format!("{account} is not an SS58 address: {e:?}")))?;
+            let who: tessera_client::AccountId =
+                account.parse().map_err(|e| anyhow!("{account} is not an SS58 address: {e:?}"))?;
             let client = connect().await?;
-            let p = client.provider_view(&who).await?.ok_or_else(|| Failure(format!("{account} is not a registered provider")))?;
-            println!("{}", serde_json::to_string_pretty(&p).map_err(|e| e.to_string())?);
+            let p = client
+                .rpc()
+                .provider(tessera_client::api_account(&who), None)
+                .await?
+                .ok_or_else(|| anyhow!("{account} is not a registered provider"))?;
+            println!("{}", serde_json::to_string_pretty(&p)?);
         },
         Command::Why { job } => {
             let client = connect().await?;
-            let why = client.why_unmatched(job).await?.ok_or_else(|| Failure(format!("job {job} is unknown")))?;
+            let why = client.rpc().why_unmatched(job, None).await?.ok_or_else(|| anyhow!("job {job} is unknown"))?;
             print_unmatched(job, &why);
         },
     }
     Ok(())
 }
 
-fn program_id_of(arg: &str) -> Result<ProgramId, Failure> {
-    if let Some(hex) = arg.strip_prefix("0x") {
-        let bytes = tessera_worker::client::from_hex(hex)?;
-        if bytes.len() == 32 {
-            return Ok(H256::from_slice(&bytes));
-        }
-        return Err(Failure(format!("a program id is 32 bytes of hex, not {arg}")));
+/// The accounts of every registered provider (from the registry's storage keys alone).
+async fn provider_accounts(at: &AtBlock) -> anyhow::Result<Vec<api::AccountId>> {
+    let mut keys = at.storage().iter(chain::storage().providers().provider_of().unvalidated(), ()).await?;
+    let mut accounts = Vec::new();
+    while let Some(entry) = keys.next().await {
+        let (who,) = entry?.key()?.decode()?;
+        accounts.push(tessera_client::api_account(&who));
     }
-    let code = load_program_arg(arg)?;
-    Ok(H256(sp_crypto_hashing::blake2_256(&code)))
+    Ok(accounts)
 }
 
-fn load_program_arg(arg: &str) -> Result<Vec<u8>, Failure> {
+fn program_id_of(arg: &str) -> anyhow::Result<ProgramId> {
+    if let Some(hex) = arg.strip_prefix("0x") {
+        let bytes = hex::decode(hex).with_context(|| format!("{arg} is not hex"))?;
+        if bytes.len() == 32 {
+            return Ok(ProgramId::from_slice(&bytes));
+        }
+        bail!("a program id is 32 bytes of hex, not {arg}");
+    }
+    let code = load_program_arg(arg)?;
+    Ok(program::program_id(&code))
+}
+
+fn load_program_arg(arg: &str) -> anyhow::Result<Vec<u8>> {
     match arg.strip_prefix("example:") {
         Some(name) => load_program(None, Some(name)),
         None => load_program(Some(std::path::Path::new(arg)), None),
@@ -299,26 +295,30 @@ fn load_program_arg(arg: &str) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads a program (or a bundled example) and validates it exactly as the chain will.
-fn load_program(path: Option<&std::path::Path>, example: Option<&str>) -> Result<Vec<u8>, Failure> {
+/// Reads a program (or a bundled example) and validates it as the chain will, with the limits
+/// the chain's constants give (only with a node; without one the chain checks at upload).
+fn load_program(path: Option<&std::path::Path>, example: Option<&str>) -> anyhow::Result<Vec<u8>> {
     let code = match (path, example) {
-        (_, Some(name)) => tessera_programs::by_name(name)
+        (_, Some(name)) => tessera_examples::by_name(name)
             .ok_or_else(|| {
-                let names: Vec<_> = tessera_programs::ALL.iter().map(|(n, _)| *n).collect();
-                Failure(format!("no example program {name}; there are: {}", names.join(", ")))
+                let names: Vec<_> = tessera_examples::ALL.iter().map(|(n, _)| *n).collect();
+                anyhow!("no example program {name}; there are: {}", names.join(", "))
             })?
             .to_vec(),
         (Some(path), None) => {
-            let bytes = std::fs::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
             if path.extension().is_some_and(|e| e == "wat") {
-                wat_to_wasm(&bytes).map_err(|e| Failure(format!("{}: {e}", path.display())))?
+                wat_to_wasm(&bytes).map_err(|e| anyhow!(e)).with_context(|| path.display().to_string())?
             } else {
                 bytes
             }
         },
-        (None, None) => return Err(Failure("give a program file or --example".into())),
+        (None, None) => bail!("give a program file or --example"),
     };
-    let limits = pallet_programs::Pallet::<Runtime>::limits();
-    program::validate(&code, &limits).map_err(|e| Failure(format!("not a valid Tessera program: {e:?}")))?;
+    // Limits the chain would allow at most: the module must at least be a valid program in
+    // shape (imports, exports, no forbidden features); the chain's size limits apply at upload.
+    let limits = program::ProgramLimits { max_code_len: u32::MAX, max_memory_pages: u32::MAX, max_table_elements: u32::MAX };
+    program::validate(&code, &limits).map_err(|e| anyhow!("not a valid Tessera program: {e:?}"))?;
     Ok(code)
 }
 
@@ -327,65 +327,68 @@ fn wat_to_wasm(text: &[u8]) -> Result<Vec<u8>, String> {
     wat::parse_str(text).map_err(|e| e.to_string())
 }
 
-async fn upload(client: &Client, signer: &Signer, code: Vec<u8>) -> Result<ProgramId, Failure> {
-    let id = H256(sp_crypto_hashing::blake2_256(&code));
-    if client.program_exists(id).await? {
+async fn upload(client: &Client, signer: &Signer, code: Vec<u8>) -> anyhow::Result<ProgramId> {
+    let id = program::program_id(&code);
+    let at = client.at_best().await?;
+    if client.program_code(&at, id).await?.is_some() {
         eprintln!("program {id:?} is already on chain");
         return Ok(id);
     }
+    let max: u32 = at.constants().entry(chain::constants().programs().max_program_size())?;
     let len = code.len();
-    let code = code.try_into().map_err(|_| Failure(format!("program too large ({len} bytes)")))?;
-    let call = RuntimeCall::Programs(pallet_programs::Call::upload_program { code });
-    client.submit_and_wait(signer, call, 10).await?;
+    if len > max as usize {
+        bail!("program too large: {len} bytes, the chain takes at most {max}");
+    }
+    client.submit(signer, &chain::transactions().programs().upload_program(BoundedVec(code))).await?;
     eprintln!("uploaded program {id:?} ({len} bytes)");
     Ok(id)
 }
 
-fn spec_for(args: &JobArgs, program: ProgramId) -> Result<pallet_market::JobSpec<Runtime>, Failure> {
+fn spec_for(args: &JobArgs, program: ProgramId) -> anyhow::Result<JobSpec> {
     let input = match (&args.input, &args.input_text) {
-        (Some(path), _) => std::fs::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?,
+        (Some(path), _) => std::fs::read(path).with_context(|| path.display().to_string())?,
         (None, Some(text)) => text.as_bytes().to_vec(),
         (None, None) => Vec::new(),
     };
-    let len = input.len();
-    let input = input.try_into().map_err(|_| {
-        let limit: u32 = <Runtime as pallet_market::Config>::MaxInputLen::get();
-        Failure(format!("input of {len} bytes is above the inline limit of {limit} bytes"))
-    })?;
-    Ok(pallet_market::JobSpec {
-        program,
-        input: pallet_market::InputSpec::Inline(input),
-        fuel_limit: args.fuel,
-        replicas: args.replicas,
-        max_price_per_fuel: parse_tsr(&args.max_price)?,
-        min_reputation: Default::default(),
-        max_output_len: args.max_output,
-        claim_timeout: args.claim_timeout,
-        execution_timeout: args.execution_timeout,
-        challenge_window: args.challenge_window,
+    Ok(JobSpec {
+        terms: JobTerms {
+            program: H256(program.0),
+            fuel_limit: args.fuel,
+            replicas: args.replicas,
+            max_price_per_fuel: parse_tsr(&args.max_price).map_err(|e| anyhow!(e))?,
+            min_reputation: Permill(0),
+            max_output_len: args.max_output,
+            claim_timeout: args.claim_timeout,
+            execution_timeout: args.execution_timeout,
+            challenge_window: args.challenge_window,
+        },
+        input: InputSpec::Inline(BoundedVec(input)),
     })
 }
 
 
 /// Asks the chain for the price breakdown and prints it; returns (escrow, deposit).
-async fn print_quote(client: &Client, spec: &pallet_market::JobSpec<Runtime>) -> Result<(Balance, Balance), Failure> {
+async fn print_quote(client: &Client, spec: &JobSpec) -> anyhow::Result<(Balance, Balance)> {
     let input = match &spec.input {
-        pallet_market::InputSpec::Inline(bytes) => api::InputSize::Inline(bytes.len() as u32),
-        pallet_market::InputSpec::Remote { uri, .. } => api::InputSize::Remote(uri.len() as u32),
+        InputSpec::Inline(bytes) => api::InputSize::Inline(bytes.0.len() as u32),
+        InputSpec::Remote { uri, .. } => api::InputSize::Remote(uri.0.len() as u32),
     };
+    let t = &spec.terms;
     let params = api::QuoteParams {
-        fuel_limit: spec.fuel_limit,
-        replicas: spec.replicas,
-        max_price_per_fuel: spec.max_price_per_fuel,
-        min_reputation: spec.min_reputation,
+        fuel_limit: t.fuel_limit,
+        replicas: t.replicas,
+        max_price_per_fuel: t.max_price_per_fuel,
+        min_reputation: api::Permill::from_parts(t.min_reputation.0),
         input,
-        max_output_len: spec.max_output_len,
+        max_output_len: t.max_output_len,
     };
-    let quote = client.quote_job(&params).await.map_err(|e| match e {
-        ClientError::Rpc(name) => Failure(format!("the chain would refuse this job: {name}")),
-        other => other.into(),
+    let quote = client.rpc().quote_job(params, None).await.map_err(|e| match e {
+        jsonrpsee_error @ tessera_client::RpcError::Call(_) => {
+            anyhow!("the chain would refuse this job: {}", call_message(&jsonrpsee_error))
+        },
+        other => ClientError::from(other).into(),
     })?;
-    println!("quote for {} replica(s) × {} fuel at ≤ {} per fuel:", spec.replicas, spec.fuel_limit, tsr(spec.max_price_per_fuel));
+    println!("quote for {} replica(s) × {} fuel at ≤ {} per fuel:", t.replicas, t.fuel_limit, tsr(t.max_price_per_fuel));
     println!("  per replica at most   {}", tsr(quote.per_replica_max));
     println!("  all replicas at most  {}", tsr(quote.payment_max));
     println!("  protocol fee at most  {}", tsr(quote.protocol_fee_max));
@@ -399,7 +402,7 @@ async fn print_quote(client: &Client, spec: &pallet_market::JobSpec<Runtime>) ->
         ),
         None => println!("  providers that could take it now: none are available"),
     }
-    if quote.eligible_providers < spec.replicas {
+    if quote.eligible_providers < t.replicas {
         println!(
             "  warning: fewer available providers than replicas; after posting, `tessera why <job>` says what holds them back"
         );
@@ -415,7 +418,7 @@ fn print_provider_row(p: &api::ProviderView) {
     let state = p.unavailable.map_or("available", |reason| reason.describe());
     println!(
         "{:<50} {:>16} {:>9} {:>6} {:>10} {:>7.1}%  {}",
-        sp_core::crypto::Ss58Codec::to_ss58check(&p.account),
+        tessera_client::account(&p.account),
         tsr(p.stake),
         p.capacity,
         p.live_assignments,
@@ -439,30 +442,31 @@ fn print_unmatched(id: JobId, why: &api::Unmatched) {
     if !why.eligible.is_empty() {
         println!("  {} provider(s) could claim now (their workers should within a block or two):", why.eligible.len());
         for who in &why.eligible {
-            println!("    {}", sp_core::crypto::Ss58Codec::to_ss58check(who));
+            println!("    {}", tessera_client::account(who));
         }
     }
     for c in &why.summary {
         println!("  {} provider(s): {}", c.count, c.reason.describe());
     }
     for r in &why.refusals {
-        println!("    {}  {}", sp_core::crypto::Ss58Codec::to_ss58check(&r.provider), r.reason.describe());
+        println!("    {}  {}", tessera_client::account(&r.provider), r.reason.describe());
     }
     if why.providers == 0 {
         println!("  no provider is registered on this chain");
     }
 }
 
-async fn follow(client: &Client, id: JobId, out: Option<PathBuf>) -> Result<(), Failure> {
+async fn follow(client: &Client, id: JobId, out: Option<PathBuf>) -> anyhow::Result<()> {
     let mut last: Option<String> = None;
     let mut explained = false;
     let mut polls_open = 0u32;
     loop {
-        let (number, _) = client.best().await?;
+        let number = client.best_number().await?;
         let view = client
-            .job_view(id)
+            .rpc()
+            .job(id, None)
             .await?
-            .ok_or_else(|| Failure(format!("job {id} does not exist (or its result was pruned)")))?;
+            .ok_or_else(|| anyhow!("job {id} does not exist (or its result was pruned)"))?;
         if let Some(result) = view.result {
             println!(
                 "#{number}: job {id} ended {}: paid {}, fee {}, refunded {}",
@@ -493,7 +497,7 @@ async fn follow(client: &Client, id: JobId, out: Option<PathBuf>) -> Result<(), 
                 polls_open += 1;
                 if polls_open == 10 && !explained {
                     explained = true;
-                    if let Some(why) = client.why_unmatched(id).await? {
+                    if let Some(why) = client.rpc().why_unmatched(id, None).await? {
                         print_unmatched(id, &why);
                     }
                 }
@@ -518,16 +522,24 @@ fn describe_phase(status: api::JobStatus, job: &api::LiveView) -> String {
     }
 }
 
-fn write_output(output: &[u8], out: Option<PathBuf>) -> Result<(), Failure> {
+fn write_output(output: &[u8], out: Option<PathBuf>) -> anyhow::Result<()> {
     match out {
         Some(path) => {
-            std::fs::write(&path, output).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+            std::fs::write(&path, output).with_context(|| path.display().to_string())?;
             println!("  wrote {} bytes to {}", output.len(), path.display());
         },
         None => match std::str::from_utf8(output) {
             Ok(text) => println!("{text}"),
-            Err(_) => println!("{}", tessera_worker::client::to_hex(output)),
+            Err(_) => println!("0x{}", hex::encode(output)),
         },
     }
     Ok(())
+}
+
+/// The message of a JSON-RPC call error (the node names the refusal, e.g. `Market::BadReplicas`).
+fn call_message(e: &tessera_client::RpcError) -> String {
+    match e {
+        tessera_client::RpcError::Call(e) => e.message().to_owned(),
+        other => other.to_string(),
+    }
 }

@@ -16,7 +16,8 @@ use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use scale_info::TypeInfo;
 use sp_core::H256;
-use sp_runtime::{AccountId32, Permill};
+pub use sp_runtime::Permill;
+use sp_runtime::AccountId32;
 pub use tessera_primitives::{Fuel, JobId, ProgramId, Receipt};
 
 #[cfg(feature = "std")]
@@ -207,6 +208,9 @@ pub enum Reason {
     AlreadyClaimed,
     /// It posted the job (a requester cannot serve its own job).
     OwnJob,
+    /// The job takes no claims: it does not exist, its slots are all taken, its claim
+    /// deadline has passed, or it has ended.
+    JobNotOpen,
 }
 
 impl Reason {
@@ -222,6 +226,7 @@ impl Reason {
             Reason::NoCapacity => "all of its capacity is in use",
             Reason::AlreadyClaimed => "already holds a slot of this job",
             Reason::OwnJob => "it posted the job",
+            Reason::JobNotOpen => "the job takes no claims (unknown, full, past its claim deadline or ended)",
         }
     }
 }
@@ -431,6 +436,9 @@ pub fn summarize(reasons: impl IntoIterator<Item = Reason>) -> Vec<ReasonCount> 
 
 sp_api::decl_runtime_apis! {
     /// Read-only queries over the market and the provider registry.
+    ///
+    /// Version 2 added [`TesseraApi::can_claim`].
+    #[api_version(2)]
     pub trait TesseraApi {
         /// A job by id, live or with its result still kept.
         fn job(id: JobId) -> Option<JobView>;
@@ -448,6 +456,10 @@ sp_api::decl_runtime_apis! {
         /// Why a job's slots are not taken: every provider that cannot claim and the reason.
         /// `None` when there is no such job.
         fn why_unmatched(id: JobId) -> Option<Unmatched>;
+
+        /// Whether `who` may claim a replica slot of job `id` now, with the checks
+        /// `claim_slot` makes: `Ok`, or the first requirement it fails.
+        fn can_claim(id: JobId, who: AccountId) -> Result<(), Reason>;
     }
 }
 
@@ -592,6 +604,33 @@ mod tests {
         assert_eq!((p.max_price_per_fuel, p.input, p.max_output_len), (7, InputSize::Remote(20), 9));
         assert!(serde_json::from_str::<QuoteParams>(r#"{"fuelLimit": 1, "replicas": 1, "maxPricePerFuel": "x"}"#)
             .is_err());
+    }
+
+    /// DAPP.md documents `tessera_quoteJob`'s parameters with an example; it must be what the
+    /// node accepts (the input is a length, not bytes).
+    #[test]
+    fn the_documented_quote_parameters_are_accepted() {
+        let doc = include_str!("../../../docs/DAPP.md");
+        let marker = "<!-- quote-params:";
+        let after = &doc[doc.find(marker).expect("DAPP.md has the quote-params example") ..];
+        let start = after.find("```json\n").expect("a json block follows") + "```json\n".len();
+        let block = &after[start..];
+        let json = &block[..block.find("```").expect("the block ends")];
+        let p: QuoteParams = serde_json::from_str(json).expect("DAPP.md's example is valid QuoteParams");
+        assert_eq!((p.fuel_limit, p.replicas, p.max_price_per_fuel), (2_000_000_000, 2, 1));
+        assert_eq!((p.input, p.max_output_len), (InputSize::Inline(1024), 65536));
+    }
+
+    /// Receipts, like every view, are camelCase in JSON.
+    #[test]
+    fn receipts_are_camel_case() {
+        let r = Receipt::new(tessera_primitives::ExitStatus::OutOfFuel, 5, b"x");
+        let v = serde_json::to_value(r).unwrap();
+        assert_eq!(v["status"], "outOfFuel");
+        assert_eq!(v["fuelUsed"], 5);
+        assert!(v["outputHash"].is_string(), "{v}");
+        let aborted = serde_json::to_value(tessera_primitives::ExitStatus::Aborted(3)).unwrap();
+        assert_eq!(aborted, serde_json::json!({"aborted": 3}));
     }
 
     #[test]

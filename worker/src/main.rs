@@ -1,8 +1,9 @@
 //! `tessera-worker`: the provider daemon. See docs/PROVIDER.md.
 
+use anyhow::Context;
 use clap::Parser;
+use tessera_client::Signer;
 use tessera_worker::{
-    client::Signer,
     config::{Config, Flags},
     metrics::Metrics,
     worker::Worker,
@@ -14,19 +15,24 @@ fn main() -> std::process::ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == tessera_worker::worker::SANDBOX_ARG) {
         return tessera_executor::sandbox::serve();
     }
-    daemon();
-    std::process::ExitCode::SUCCESS
-}
-
-#[tokio::main]
-async fn daemon() {
     let config = match Config::load(Flags::parse()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(2);
+            return std::process::ExitCode::from(2);
         },
     };
+    match daemon(config) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        },
+    }
+}
+
+#[tokio::main]
+async fn daemon(config: Config) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     if config.json_logs {
@@ -34,21 +40,9 @@ async fn daemon() {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    let signer = match Signer::from_suri(&config.suri) {
-        Ok(s) => s,
-        Err(e) => {
-            error!("{e}");
-            std::process::exit(2);
-        },
-    };
-    let registry = prometheus_endpoint::Registry::new_custom(None, None).expect("no prefix or labels; qed");
-    let metrics = match Metrics::register(&registry) {
-        Ok(m) => m,
-        Err(e) => {
-            error!(error = %e, "registering metrics failed");
-            std::process::exit(1);
-        },
-    };
+    let signer = Signer::from_suri(&config.suri).context("the provider key (--suri)")?;
+    let registry = prometheus_endpoint::Registry::new_custom(None, None).context("the metrics registry")?;
+    let metrics = Metrics::register(&registry).context("registering metrics")?;
     if let Some(addr) = config.metrics {
         info!(%addr, "serving Prometheus metrics on /metrics");
         tokio::spawn(async move {
@@ -57,13 +51,7 @@ async fn daemon() {
             }
         });
     }
-    let worker = match Worker::new(config.settings, signer, metrics) {
-        Ok(w) => w,
-        Err(e) => {
-            error!(error = %e, "starting the worker failed");
-            std::process::exit(1);
-        },
-    };
+    let worker = Worker::new(config.settings, signer, metrics).context("starting the worker")?;
     // SIGINT or SIGTERM: finish the current block's work, then stop. Everything durable is
     // already in the database.
     let shutdown = async {
@@ -75,4 +63,5 @@ async fn daemon() {
         info!("shutting down");
     };
     worker.run(shutdown).await;
+    Ok(())
 }

@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use tessera_executor::{prepare, Compiler, Engine, Interpreter, ProgramLimits, RunLimits};
-use tessera_programs::{input, reference};
+use tessera_examples::{input, reference};
 
 const LIMITS: ProgramLimits = ProgramLimits { max_code_len: 256 * 1024, max_memory_pages: 256, max_table_elements: 4096 };
 const RUN: RunLimits = RunLimits { fuel: u64::MAX / 4, max_memory_pages: 256, max_output_len: 1 << 20 };
@@ -43,10 +43,10 @@ fn main() {
     let interpreter = Interpreter::new();
     type Native = fn(&[u8]) -> Vec<u8>;
     let cases: [(&str, &[u8], Vec<u8>, Native); 4] = [
-        ("mandelbrot 256x192x1000", tessera_programs::MANDELBROT, input::mandelbrot(256, 192, 1000), reference::mandelbrot),
-        ("matmul 128", tessera_programs::MATMUL, input::matmul(128, 1), reference::matmul),
-        ("monte_carlo 2M", tessera_programs::MONTE_CARLO, input::monte_carlo(1, 2_000_000), reference::monte_carlo),
-        ("hash_chain 5M", tessera_programs::HASH_CHAIN, input::hash_chain(5_000_000, b"bench"), reference::hash_chain),
+        ("mandelbrot 256x192x1000", tessera_examples::MANDELBROT, input::mandelbrot(256, 192, 1000), reference::mandelbrot),
+        ("matmul 128", tessera_examples::MATMUL, input::matmul(128, 1), reference::matmul),
+        ("monte_carlo 2M", tessera_examples::MONTE_CARLO, input::monte_carlo(1, 2_000_000), reference::monte_carlo),
+        ("hash_chain 5M", tessera_examples::HASH_CHAIN, input::hash_chain(5_000_000, b"bench"), reference::hash_chain),
     ];
     println!(
         "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10} {:>9} {:>10} {:>12}",

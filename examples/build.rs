@@ -12,7 +12,7 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
 
     println!("cargo:rerun-if-changed=wat");
-    for entry in fs::read_dir(root.join("wat")).expect("programs/wat exists") {
+    for entry in fs::read_dir(root.join("wat")).expect("examples/wat exists") {
         let path = entry.expect("readable directory").path();
         if path.extension().is_some_and(|e| e == "wat") {
             let wasm = wat::parse_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

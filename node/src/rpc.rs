@@ -1,8 +1,6 @@
 //! The node's JSON-RPC methods beyond the defaults of `sc-service` (chain, state, author,
 //! system): account nonces, fee queries and Tessera's own `tessera_*` namespace.
 
-pub mod tessera;
-
 use std::sync::Arc;
 
 use jsonrpsee::RpcModule;
@@ -39,7 +37,7 @@ where
 {
     use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
     use substrate_frame_rpc_system::{System, SystemApiServer};
-    use tessera::{Tessera, TesseraRpcServer};
+    use tessera_rpc::{Tessera, TesseraRpcServer};
 
     let mut module = RpcModule::new(());
     let FullDeps { client, pool } = deps;

@@ -68,13 +68,13 @@ fn echo_copies_input_to_output() {
 
 #[test]
 fn the_example_programs_match_their_native_builds() {
-    use tessera_programs::{input, reference};
+    use tessera_examples::{input, reference};
     let e = Engines::new();
     let cases: Vec<(&[u8], Vec<u8>, Vec<u8>)> = vec![
-        (tessera_programs::HASH_CHAIN, input::hash_chain(1000, b"seed"), reference::hash_chain(&input::hash_chain(1000, b"seed"))),
-        (tessera_programs::MANDELBROT, input::mandelbrot(64, 48, 100), reference::mandelbrot(&input::mandelbrot(64, 48, 100))),
-        (tessera_programs::MONTE_CARLO, input::monte_carlo(7, 20_000), reference::monte_carlo(&input::monte_carlo(7, 20_000))),
-        (tessera_programs::MATMUL, input::matmul(24, 3), reference::matmul(&input::matmul(24, 3))),
+        (tessera_examples::HASH_CHAIN, input::hash_chain(1000, b"seed"), reference::hash_chain(&input::hash_chain(1000, b"seed"))),
+        (tessera_examples::MANDELBROT, input::mandelbrot(64, 48, 100), reference::mandelbrot(&input::mandelbrot(64, 48, 100))),
+        (tessera_examples::MONTE_CARLO, input::monte_carlo(7, 20_000), reference::monte_carlo(&input::monte_carlo(7, 20_000))),
+        (tessera_examples::MATMUL, input::matmul(24, 3), reference::matmul(&input::matmul(24, 3))),
     ];
     for (code, input, expected) in cases {
         let p = prepare(code, &LIMITS).expect("example programs are valid");
