@@ -19,7 +19,7 @@ pub const COMMITMENT_DOMAIN: &[u8; 21] = b"tessera/commitment/v1";
 #[derive(
     Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
 )]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
 pub enum ExitStatus {
     /// The entry point returned normally.
     Ok,
@@ -35,7 +35,7 @@ pub enum ExitStatus {
 #[derive(
     Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
 )]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
 pub struct Receipt {
     /// How the execution ended.
     pub status: ExitStatus,
@@ -58,7 +58,9 @@ impl Receipt {
 }
 
 /// The commitment a replica submits before revealing: blake2-256 over the SCALE encoding of
-/// `(COMMITMENT_DOMAIN, job, provider, receipt, salt)`.
+/// `(COMMITMENT_DOMAIN, job, provider, receipt, salt)`. The domain is a fixed-size byte array,
+/// so it is hashed as its 21 raw bytes with no length prefix; byte by byte (and with test
+/// vectors) in docs/PROTOCOL.md, "Commitments and receipts".
 pub fn commitment<AccountId: Encode>(
     job: JobId,
     provider: &AccountId,
@@ -96,6 +98,58 @@ mod tests {
             1 + 8 + 32,
             "receipt encodes as status byte, u64 fuel, 32-byte hash"
         );
+    }
+
+    /// The commitment built by hand from docs/PROTOCOL.md ("Commitments and receipts"): the
+    /// tag's 21 bytes, the job id as u64 little-endian, the provider's 32 bytes, the receipt
+    /// (status index byte, the abort code as u32 little-endian for `Aborted`, fuel used as u64
+    /// little-endian, the 32-byte output hash) and the 32-byte salt, hashed with blake2-256.
+    fn documented_commitment(job: u64, provider: [u8; 32], status: &[u8], fuel_used: u64, output: &[u8], salt: [u8; 32]) -> [u8; 32] {
+        let mut bytes: Vec<u8> = Vec::new();
+        bytes.extend_from_slice(b"tessera/commitment/v1");
+        bytes.extend_from_slice(&job.to_le_bytes());
+        bytes.extend_from_slice(&provider);
+        bytes.extend_from_slice(status);
+        bytes.extend_from_slice(&fuel_used.to_le_bytes());
+        bytes.extend_from_slice(&blake2_256(output));
+        bytes.extend_from_slice(&salt);
+        blake2_256(&bytes)
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn commitment_matches_the_documented_formula_and_vectors() {
+        // Vector 1 of docs/PROTOCOL.md: job 7, provider 0x01 × 32, Ok, 42 fuel, output "hello",
+        // salt 0x09 × 32.
+        let by_hand = documented_commitment(7, [1; 32], &[0], 42, b"hello", [9; 32]);
+        assert_eq!(hex(&by_hand), "7fa49f29d6569489da757b7d1442bdfe30f9a3455967ee7a06b2643f6230cb12");
+        let r = Receipt::new(ExitStatus::Ok, 42, b"hello");
+        assert_eq!(commitment(7u64, &[1u8; 32], &r, &[9u8; 32]), H256(by_hand));
+
+        // Vector 2: the same, but the program aborted with code 3 (status bytes 01 03 00 00 00).
+        let by_hand = documented_commitment(7, [1; 32], &[1, 3, 0, 0, 0], 42, b"hello", [9; 32]);
+        assert_eq!(hex(&by_hand), "1a31b98186bf5c6271840f42e803cce14159eec8e46f69189916207ed564a9c9");
+        let r = Receipt::new(ExitStatus::Aborted(3), 42, b"hello");
+        assert_eq!(commitment(7u64, &[1u8; 32], &r, &[9u8; 32]), H256(by_hand));
+
+        // The vectors are the ones the protocol document shows.
+        let doc = include_str!("../../docs/PROTOCOL.md");
+        for v in [
+            "0x7fa49f29d6569489da757b7d1442bdfe30f9a3455967ee7a06b2643f6230cb12",
+            "0x1a31b98186bf5c6271840f42e803cce14159eec8e46f69189916207ed564a9c9",
+        ] {
+            assert!(doc.contains(v), "docs/PROTOCOL.md lost the test vector {v}");
+        }
+
+        // The other statuses are one index byte each.
+        for (status, index) in [(ExitStatus::Trapped, 2u8), (ExitStatus::OutOfFuel, 3u8)] {
+            let r = Receipt::new(status, 42, b"hello");
+            let by_hand = documented_commitment(7, [1; 32], &[index], 42, b"hello", [9; 32]);
+            assert_eq!(commitment(7u64, &[1u8; 32], &r, &[9u8; 32]), H256(by_hand));
+        }
     }
 
     proptest! {
