@@ -38,16 +38,18 @@ fn providers<T: Config>(name: &'static str, n: u32) -> Vec<T::AccountId> {
 
 fn spec<T: Config>(program: ProgramId, replicas: u32, input_len: u32) -> JobSpec<T> {
     JobSpec {
-        program,
+        terms: JobTerms {
+            program,
+            fuel_limit: 1_000,
+            replicas,
+            max_price_per_fuel: 10u32.into(),
+            min_reputation: Permill::zero(),
+            max_output_len: T::MaxOutputLen::get(),
+            claim_timeout: T::MaxTimeout::get(),
+            execution_timeout: T::MaxTimeout::get(),
+            challenge_window: T::MinChallengeWindow::get(),
+        },
         input: InputSpec::Inline(BoundedVec::truncate_from(vec![1u8; input_len as usize])),
-        fuel_limit: 1_000,
-        replicas,
-        max_price_per_fuel: 10u32.into(),
-        min_reputation: Permill::zero(),
-        max_output_len: T::MaxOutputLen::get(),
-        claim_timeout: T::MaxTimeout::get(),
-        execution_timeout: T::MaxTimeout::get(),
-        challenge_window: T::MinChallengeWindow::get(),
     }
 }
 
@@ -173,7 +175,7 @@ mod benches {
         let last = all[all.len() - 1].clone();
         #[extrinsic_call]
         _(RawOrigin::Signed(last), job, rc, SALT, BoundedVec::truncate_from(output));
-        assert!(matches!(JobOf::<T>::get(job).unwrap().phase, Phase::Challengeable(_)));
+        assert!(matches!(JobOf::<T>::get(job).unwrap().phase, Phase::Challengeable(..)));
     }
 
     #[benchmark]

@@ -20,13 +20,14 @@
 //! ## Phases and deadlines
 //!
 //! Every live job has exactly one deadline in [`Deadlines`], the end of its current
-//! [`Phase`]. Calls move a job on early (the last claim, commitment or reveal); otherwise
-//! `on_initialize` handles the deadline: it expires unfilled jobs, faults replicas that missed
-//! a commitment or reveal (small slash, slot reopened), settles jobs whose challenge window
-//! closed, draws committees and tallies their votes. It processes at most
-//! `MaxTransitionsPerBlock` deadlines per block, in block order, so its work is proportional to
-//! the jobs whose deadline came, never to all jobs. A job's storage is removed when it ends;
-//! a bounded [`JobResult`] stays for `ResultRetention` blocks.
+//! [`Phase`]; one helper (`transition`) changes the phase and moves the deadline together, so
+//! the two cannot fall out of step. Calls move a job on early (the last claim, commitment or
+//! reveal); otherwise `on_initialize` handles the deadline: it expires unfilled jobs, faults
+//! replicas that missed a commitment or reveal (small slash, slot reopened), settles jobs
+//! whose challenge window closed, draws committees and tallies their votes. It processes at
+//! most `MaxTransitionsPerBlock` deadlines per block, in block order, so its work is
+//! proportional to the jobs whose deadline came, never to all jobs. A job's storage is removed
+//! when it ends; a bounded [`JobResult`] stays for `ResultRetention` blocks.
 //!
 //! ## Assignment: claims
 //!
@@ -45,6 +46,16 @@
 //! work also earns an emission reward from a per-era budget
 //! ([`tessera_primitives::emission`]), the only way this pallet creates funds, all of it
 //! counted in [`TotalEmitted`].
+//!
+//! ## Code layout
+//!
+//! `lib.rs` declares (config, storage, events, errors, and calls that delegate to `do_*`);
+//! [`types`] holds the stored types, among them the [`JobTerms`] that a [`JobSpec`] brings
+//! and a [`Job`] keeps. The bodies, each an `impl Pallet` block, are split by role:
+//! `calls.rs` (the calls' `do_*`), `terms.rs` (checks, quotes, deposits, requirements),
+//! `deadlines.rs` (the queue, `transition`, what happens at each deadline), `disputes.rs`
+//! (opening, committee draws, tallies), `settlement.rs` (how jobs end; all fund movements) and
+//! `invariants.rs` (`do_try_state`, the hold books).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
@@ -54,11 +65,17 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-mod impls;
+mod calls;
+mod deadlines;
+mod disputes;
+#[cfg(any(feature = "try-runtime", feature = "std", test))]
+mod invariants;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
 mod proptests;
+mod settlement;
+mod terms;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -639,7 +656,7 @@ pub mod pallet {
     impl<T: Config> Pallet<T> {
         /// Posts a job: checks the parameters, holds the escrow (see
         /// [`tessera_primitives::pricing::quote`]) and the storage deposit, and opens
-        /// `spec.replicas` slots for claims until `now + spec.claim_timeout`.
+        /// `spec.terms.replicas` slots for claims until `now + spec.terms.claim_timeout`.
         #[pallet::call_index(0)]
         #[pallet::weight(T::WeightInfo::post_job(Pallet::<T>::inline_len(spec)))]
         pub fn post_job(origin: OriginFor<T>, spec: Box<JobSpec<T>>) -> DispatchResult {
@@ -653,14 +670,7 @@ pub mod pallet {
         #[pallet::weight(T::WeightInfo::cancel_job(T::MaxReplicas::get()))]
         pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
-            let j = JobOf::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
-            ensure!(j.requester == who, Error::<T>::NotRequester);
-            ensure!(
-                matches!(j.phase, Phase::Open(_) | Phase::Committing(_)),
-                Error::<T>::TooLateToCancel
-            );
-            let slots = j.slots.len() as u32;
-            Self::end_unsettled(job, j, Outcome::Cancelled, |_| true);
+            let slots = Self::do_cancel(who, job)?;
             Ok(Some(T::WeightInfo::cancel_job(slots)).into())
         }
 
@@ -715,16 +725,6 @@ pub mod pallet {
         pub fn vote(origin: OriginFor<T>, job: JobId, receipt: Receipt) -> DispatchResult {
             let who = ensure_signed(origin)?;
             Self::do_vote(who, job, receipt)
-        }
-    }
-
-    impl<T: Config> Pallet<T> {
-        /// Length of an inline input (for weights); zero for remote inputs.
-        pub fn inline_len(spec: &JobSpec<T>) -> u32 {
-            match &spec.input {
-                InputSpec::Inline(bytes) => bytes.len() as u32,
-                InputSpec::Remote { .. } => 0,
-            }
         }
     }
 }

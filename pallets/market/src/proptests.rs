@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use sp_runtime::{DispatchResult, Permill, StateVersion};
 use tessera_primitives::{commitment, ExitStatus, JobId, Receipt};
 
-use crate::{mock::*, HoldBooks, HoldReason, InputSpec, JobSpec, TotalEmitted};
+use crate::{mock::*, HoldBooks, HoldReason, InputSpec, JobSpec, JobTerms, TotalEmitted};
 
 #[derive(Clone, Debug)]
 enum Action {
@@ -106,16 +106,18 @@ fn apply(m: &mut Model, a: &Action) -> DispatchResult {
                 InputSpec::Inline(vec![requester; 7].try_into().unwrap())
             };
             let spec = JobSpec::<Test> {
-                program,
+                terms: JobTerms {
+                    program,
+                    fuel_limit: fuel,
+                    replicas,
+                    max_price_per_fuel: price,
+                    min_reputation: Permill::zero(),
+                    max_output_len: output,
+                    claim_timeout: claim,
+                    execution_timeout: exec,
+                    challenge_window: window,
+                },
                 input,
-                fuel_limit: fuel,
-                replicas,
-                max_price_per_fuel: price,
-                min_reputation: Permill::zero(),
-                max_output_len: output,
-                claim_timeout: claim,
-                execution_timeout: exec,
-                challenge_window: window,
             };
             Market::post_job(signed(account(requester)), Box::new(spec))
         },
@@ -123,7 +125,7 @@ fn apply(m: &mut Model, a: &Action) -> DispatchResult {
         Action::Commit { provider, job, honest } => {
             let who = P[provider as usize];
             let id = pick_job(job);
-            let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.fuel_limit);
+            let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.terms.fuel_limit);
             let r = if honest { truth(id, limit) } else { forged(id, limit) };
             let res = Market::commit(signed(who), id, commitment(id, &who, &r, &salt(id, who)));
             if res.is_ok() {
@@ -150,7 +152,7 @@ fn apply(m: &mut Model, a: &Action) -> DispatchResult {
             let juror = crate::DisputeOf::<Test>::get(id)
                 .and_then(|d| d.committee.get(seat as usize).map(|j| j.who))
                 .unwrap_or(P[seat as usize]);
-            let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.fuel_limit);
+            let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.terms.fuel_limit);
             let r = if honest { truth(id, limit) } else { forged(id, limit) };
             Market::vote(signed(juror), id, r)
         },

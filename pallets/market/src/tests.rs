@@ -15,7 +15,7 @@ use sp_runtime::{DispatchError, Permill};
 use tessera_primitives::{commitment, ExitStatus, JobId, ProgramId, Receipt};
 
 use crate::{
-    mock::*, Deadlines, DisputeOf, Duty, Error, Event, HoldReason, InputOf, InputSpec, JobOf, JobSpec, Outcome,
+    mock::*, Deadlines, DisputeOf, Duty, Error, Event, HoldReason, InputOf, InputSpec, JobOf, JobSpec, JobTerms, Outcome,
     OutputOf, Phase, ResultOf, TotalEmitted,
 };
 
@@ -36,16 +36,18 @@ const DEPOSIT: Balance = 79;
 
 fn spec(program: ProgramId) -> JobSpec<Test> {
     JobSpec {
-        program,
+        terms: JobTerms {
+            program,
+            fuel_limit: FUEL_LIMIT,
+            replicas: 2,
+            max_price_per_fuel: MAX_PRICE,
+            min_reputation: Permill::zero(),
+            max_output_len: 64,
+            claim_timeout: 10,
+            execution_timeout: 10,
+            challenge_window: 10,
+        },
         input: InputSpec::Inline(INPUT.to_vec().try_into().unwrap()),
-        fuel_limit: FUEL_LIMIT,
-        replicas: 2,
-        max_price_per_fuel: MAX_PRICE,
-        min_reputation: Permill::zero(),
-        max_output_len: 64,
-        claim_timeout: 10,
-        execution_timeout: 10,
-        challenge_window: 10,
     }
 }
 
@@ -172,7 +174,7 @@ mod post_job {
             let j = JobOf::<Test>::get(job).unwrap();
             assert_eq!(j.phase, Phase::Open(11));
             assert_eq!(j.input_hash, H256(sp_crypto_hashing::blake2_256(INPUT)));
-            assert_eq!((j.escrow, j.deposit, j.replicas), (ESCROW, DEPOSIT, 2));
+            assert_eq!((j.escrow, j.deposit, j.terms.replicas), (ESCROW, DEPOSIT, 2));
             assert!(InputOf::<Test>::contains_key(job));
             assert!(Deadlines::<Test>::contains_key(11, job));
             assert_eq!(pallet_programs::ProgramOf::<Test>::get(program).unwrap().live_jobs, 1);
@@ -212,25 +214,25 @@ mod post_job {
         new_test_ext().execute_with(|| {
             let program = upload_program(ALICE);
             let cases: Vec<(Box<dyn Fn(&mut JobSpec<Test>)>, Error<Test>)> = vec![
-                (Box::new(|s| s.replicas = 0), Error::BadReplicas),
-                (Box::new(|s| s.replicas = MAX_REPLICAS + 1), Error::BadReplicas),
-                (Box::new(|s| s.fuel_limit = 0), Error::BadFuelLimit),
-                (Box::new(|s| s.fuel_limit = 1_000_001), Error::BadFuelLimit),
-                (Box::new(|s| s.max_price_per_fuel = 0), Error::ZeroPrice),
-                (Box::new(|s| s.max_output_len = MAX_OUTPUT + 1), Error::OutputLimitTooLarge),
-                (Box::new(|s| s.claim_timeout = 0), Error::BadTimeout),
-                (Box::new(|s| s.execution_timeout = 101), Error::BadTimeout),
-                (Box::new(|s| s.challenge_window = 0), Error::BadChallengeWindow),
-                (Box::new(|s| s.challenge_window = 51), Error::BadChallengeWindow),
+                (Box::new(|s| s.terms.replicas = 0), Error::BadReplicas),
+                (Box::new(|s| s.terms.replicas = MAX_REPLICAS + 1), Error::BadReplicas),
+                (Box::new(|s| s.terms.fuel_limit = 0), Error::BadFuelLimit),
+                (Box::new(|s| s.terms.fuel_limit = 1_000_001), Error::BadFuelLimit),
+                (Box::new(|s| s.terms.max_price_per_fuel = 0), Error::ZeroPrice),
+                (Box::new(|s| s.terms.max_output_len = MAX_OUTPUT + 1), Error::OutputLimitTooLarge),
+                (Box::new(|s| s.terms.claim_timeout = 0), Error::BadTimeout),
+                (Box::new(|s| s.terms.execution_timeout = 101), Error::BadTimeout),
+                (Box::new(|s| s.terms.challenge_window = 0), Error::BadChallengeWindow),
+                (Box::new(|s| s.terms.challenge_window = 51), Error::BadChallengeWindow),
                 (
                     Box::new(|s| s.input = InputSpec::Remote { hash: H256::zero(), len: 1, uri: Default::default() }),
                     Error::EmptyUri,
                 ),
-                (Box::new(|s| s.program = H256::repeat_byte(1)), Error::ProgramNotFound),
+                (Box::new(|s| s.terms.program = H256::repeat_byte(1)), Error::ProgramNotFound),
                 (
                     Box::new(|s| {
-                        s.fuel_limit = 1_000_000;
-                        s.max_price_per_fuel = u64::MAX / 2;
+                        s.terms.fuel_limit = 1_000_000;
+                        s.terms.max_price_per_fuel = u64::MAX / 2;
                     }),
                     Error::PriceOverflow,
                 ),
@@ -322,7 +324,7 @@ mod claim_slot {
             assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[2]), job), Error::<Test>::PriceTooHigh);
 
             let mut picky = spec(program);
-            picky.min_reputation = Permill::from_percent(99);
+            picky.terms.min_reputation = Permill::from_percent(99);
             let picky = post(ALICE, picky);
             assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), picky), Error::<Test>::ReputationTooLow);
 
@@ -429,7 +431,7 @@ mod reveal {
             assert_eq!(OutputOf::<Test>::get(job, honest().digest()).unwrap().to_vec(), OUTPUT.to_vec());
             // The second replica does not publish the output again; the first copy is kept.
             reveal_as(P[1], job, honest(), b"");
-            assert_eq!(phase(job), Phase::Challengeable(11));
+            assert_eq!(phase(job), Phase::Challengeable(11, honest()));
             assert_eq!(last_event(), Event::ResultAgreed { job, receipt: honest(), challenge_until: 11 });
             check_invariants();
         });
@@ -482,7 +484,7 @@ mod lifecycle {
             let (program, job) = setup(2);
             let issuance = Balances::total_issuance();
             run_replicas(job, &[honest(), honest()]);
-            assert_eq!(phase(job), Phase::Challengeable(11));
+            assert_eq!(phase(job), Phase::Challengeable(11, honest()));
             run_to_block(10);
             assert!(JobOf::<Test>::contains_key(job), "not before the window closes");
             run_to_block(11);
@@ -593,7 +595,7 @@ mod lifecycle {
         new_test_ext().execute_with(|| {
             let (_, job) = setup(5);
             run_replicas(job, &[lie(), lie()]);
-            assert_eq!(phase(job), Phase::Challengeable(11));
+            assert_eq!(phase(job), Phase::Challengeable(11, lie()));
             assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
             assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), CHALLENGE_BOND);
             assert_eq!(phase(job), Phase::Disputed(2));
@@ -695,7 +697,7 @@ mod lifecycle {
             reveal_as(P[0], job, honest(), OUTPUT);
             run_to_block(1 + REVEAL_TIMEOUT);
             assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Reveal, slashed: STAKE / 20 }));
-            assert_eq!(phase(job), Phase::Challengeable(1 + REVEAL_TIMEOUT + 10));
+            assert_eq!(phase(job), Phase::Challengeable(1 + REVEAL_TIMEOUT + 10, honest()));
             run_to_block(1 + REVEAL_TIMEOUT + 10);
             let result = ResultOf::<Test>::get(job).unwrap();
             assert_eq!(result.paid, FUEL_USED * PRICE, "one replica paid");
@@ -996,8 +998,8 @@ mod emission {
             let program = upload_program(ALICE);
             let big = Receipt::new(ExitStatus::Ok, 100_000, b"");
             let mut s = spec(program);
-            s.fuel_limit = 100_000;
-            s.max_price_per_fuel = PRICE;
+            s.terms.fuel_limit = 100_000;
+            s.terms.max_price_per_fuel = PRICE;
             let job = post(ALICE, s.clone());
             run_replicas_with(job, &[(big, b""), (big, b"")]);
             run_to_block(11);

@@ -7,6 +7,7 @@ use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::Permill;
 use tessera_primitives::{Fuel, ProgramId, Receipt};
+use tessera_traits::Requirements;
 
 use crate::{BalanceOf, Config};
 
@@ -39,7 +40,51 @@ pub enum InputSpec<T: Config> {
     },
 }
 
-/// What a requester asks for when posting a job.
+/// The terms of a job: what the requester asks for, and what every provider agrees to by
+/// claiming a slot. Given once in the [`JobSpec`] of `post_job` and kept unchanged in the
+/// [`Job`], so the two cannot drift apart.
+#[derive(
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    CloneNoBound,
+    PartialEqNoBound,
+    EqNoBound,
+    DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct JobTerms<T: Config> {
+    /// The program to run (its code hash).
+    pub program: ProgramId,
+    /// Fuel each replica may use at most.
+    pub fuel_limit: Fuel,
+    /// Independent providers that must run the job (1..=`MaxReplicas`).
+    pub replicas: u32,
+    /// Highest price per unit of fuel the requester pays.
+    pub max_price_per_fuel: BalanceOf<T>,
+    /// Lowest reputation a provider must have to claim a slot.
+    pub min_reputation: Permill,
+    /// Longest output to keep on chain (0: only its hash is recorded).
+    pub max_output_len: u32,
+    /// Blocks the replica slots stay open for claims after posting.
+    pub claim_timeout: BlockNumberFor<T>,
+    /// Blocks from the last claim until commitments are due (time to execute).
+    pub execution_timeout: BlockNumberFor<T>,
+    /// Blocks during which an agreed result may be challenged.
+    pub challenge_window: BlockNumberFor<T>,
+}
+
+impl<T: Config> JobTerms<T> {
+    /// What a provider must meet to claim a slot under these terms.
+    pub fn requirements(&self) -> Requirements<BalanceOf<T>> {
+        Requirements { min_reputation: self.min_reputation, max_price_per_fuel: self.max_price_per_fuel }
+    }
+}
+
+/// What a requester posts: the terms and the input.
 #[derive(
     Encode,
     Decode,
@@ -54,26 +99,10 @@ pub enum InputSpec<T: Config> {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound(T: Config))]
 pub struct JobSpec<T: Config> {
-    /// The program to run (its code hash).
-    pub program: ProgramId,
-    /// The input.
+    /// The terms, stored unchanged as [`Job::terms`].
+    pub terms: JobTerms<T>,
+    /// The input (the job keeps its hash and length; an inline input is stored in `InputOf`).
     pub input: InputSpec<T>,
-    /// Fuel each replica may use at most.
-    pub fuel_limit: Fuel,
-    /// Independent providers that must run the job (1..=`MaxReplicas`).
-    pub replicas: u32,
-    /// Highest price per unit of fuel the requester pays.
-    pub max_price_per_fuel: BalanceOf<T>,
-    /// Lowest reputation a provider must have to claim a slot.
-    pub min_reputation: Permill,
-    /// Longest output to keep on chain (0: only its hash is recorded).
-    pub max_output_len: u32,
-    /// Blocks the replica slots stay open for claims.
-    pub claim_timeout: BlockNumberFor<T>,
-    /// Blocks from the last claim until commitments are due (time to execute).
-    pub execution_timeout: BlockNumberFor<T>,
-    /// Blocks during which a verified result may be challenged.
-    pub challenge_window: BlockNumberFor<T>,
 }
 
 /// One replica of a job, held by the provider that claimed it.
@@ -102,8 +131,10 @@ pub enum Phase<BlockNumber> {
     Committing(BlockNumber),
     /// Every commitment is in (or its deadline passed); providers reveal until the deadline.
     Revealing(BlockNumber),
-    /// The replicas agreed; anyone may challenge the result until the deadline.
-    Challengeable(BlockNumber),
+    /// `Challengeable(deadline, receipt)`: every replica revealed `receipt` (compared once, when
+    /// the reveals ended); anyone but a replica may challenge it until the deadline, when the
+    /// job settles by it.
+    Challengeable(BlockNumber, Receipt),
     /// A committee re-executes and votes until the deadline.
     Disputed(BlockNumber),
 }
@@ -115,7 +146,7 @@ impl<B: Copy> Phase<B> {
             Phase::Open(b) |
             Phase::Committing(b) |
             Phase::Revealing(b) |
-            Phase::Challengeable(b) |
+            Phase::Challengeable(b, _) |
             Phase::Disputed(b) => *b,
         }
     }
@@ -139,35 +170,22 @@ pub struct HoldBooks<Balance> {
 pub struct Job<T: Config> {
     /// Who posted and pays.
     pub requester: T::AccountId,
-    /// The program.
-    pub program: ProgramId,
+    /// The terms it was posted with.
+    pub terms: JobTerms<T>,
     /// blake2-256 of the input (inline or remote).
     pub input_hash: H256,
     /// Length of the input in bytes.
     pub input_len: u64,
-    /// Fuel limit per replica.
-    pub fuel_limit: Fuel,
-    /// Replicas wanted.
-    pub replicas: u32,
-    /// Highest price per fuel.
-    pub max_price_per_fuel: BalanceOf<T>,
-    /// Lowest provider reputation.
-    pub min_reputation: Permill,
-    /// Longest output kept on chain.
-    pub max_output_len: u32,
-    /// Blocks of execution time given after the last claim.
-    pub execution_timeout: BlockNumberFor<T>,
-    /// Blocks of challenge window after the replicas agree.
-    pub challenge_window: BlockNumberFor<T>,
     /// Amount still held from the requester in escrow for this job (payments and fee).
     pub escrow: BalanceOf<T>,
     /// Storage deposit held from the requester for this job.
     pub deposit: BalanceOf<T>,
     /// Block the job was posted.
     pub posted_at: BlockNumberFor<T>,
-    /// Where the job is.
+    /// Where the job is (changed only through `Pallet::transition`, which moves its deadline
+    /// in `Deadlines` with it).
     pub phase: Phase<BlockNumberFor<T>>,
-    /// Claimed replica slots (at most `replicas`).
+    /// Claimed replica slots (at most `terms.replicas`).
     pub slots: BoundedVec<Replica<T>, T::MaxReplicas>,
     /// How often missed commitments reopened slots.
     pub reopens: u32,
@@ -177,6 +195,11 @@ impl<T: Config> Job<T> {
     /// Index of `who`'s replica, if it holds one.
     pub fn slot_of(&self, who: &T::AccountId) -> Option<usize> {
         self.slots.iter().position(|s| &s.provider == who)
+    }
+
+    /// Whether every slot is taken.
+    pub fn is_full(&self) -> bool {
+        self.slots.len() as u32 >= self.terms.replicas
     }
 }
 
