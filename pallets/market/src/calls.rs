@@ -19,9 +19,17 @@ impl<T: Config> Pallet<T> {
         frame_system::Pallet::<T>::block_number()
     }
 
-    /// The live job `id`.
+    /// The live job `id`, or why there is none: [`Error::JobEnded`] while its result is kept
+    /// in [`ResultOf`], [`Error::JobNotFound`] when the id was never used or its result was
+    /// pruned.
     pub(crate) fn live_job(id: JobId) -> Result<Job<T>, Error<T>> {
-        JobOf::<T>::get(id).ok_or(Error::<T>::JobNotFound)
+        JobOf::<T>::get(id).ok_or_else(|| {
+            if ResultOf::<T>::contains_key(id) {
+                Error::<T>::JobEnded
+            } else {
+                Error::<T>::JobNotFound
+            }
+        })
     }
 
     /// `post_job`: checks the terms and input, holds escrow and deposit, stores the job in

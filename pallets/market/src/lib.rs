@@ -27,7 +27,8 @@
 //! whose challenge window closed, draws committees and tallies their votes. It processes at
 //! most `MaxTransitionsPerBlock` deadlines per block, in block order, so its work is
 //! proportional to the jobs whose deadline came, never to all jobs. A job's storage is removed
-//! when it ends; a bounded [`JobResult`] stays for `ResultRetention` blocks.
+//! when it ends; a bounded [`JobResult`] stays for `ResultRetention` blocks, and calls on the
+//! job fail with `JobEnded` until it is pruned.
 //!
 //! ## Assignment: claims
 //!
@@ -541,7 +542,7 @@ pub mod pallet {
 
     #[pallet::error]
     pub enum Error<T> {
-        /// No live job has this id.
+        /// No job has this id: it was never posted, or it ended and its result was pruned.
         JobNotFound,
         /// The program does not exist.
         ProgramNotFound,
@@ -625,6 +626,8 @@ pub mod pallet {
         NotJuror,
         /// This juror already voted.
         AlreadyVoted,
+        /// The job has ended; its result is in `ResultOf` (until it is pruned).
+        JobEnded,
     }
 
     #[pallet::hooks]

@@ -888,6 +888,54 @@ mod cancel_job {
     }
 }
 
+mod ended_job {
+    use super::*;
+
+    /// Every call on `job` fails with `error` and changes nothing.
+    fn every_call_fails_with(job: JobId, error: fn() -> Error<Test>) {
+        assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[2]), job), error());
+        assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), job, H256::repeat_byte(1)), error());
+        assert_noop!(Market::reveal(RuntimeOrigin::signed(P[0]), job, honest(), salt(P[0]), out(OUTPUT)), error());
+        assert_noop!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job), error());
+        assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, honest()), error());
+        assert_noop!(Market::cancel_job(RuntimeOrigin::signed(ALICE), job), error());
+    }
+
+    #[test]
+    fn calls_on_a_settled_job_say_it_ended_until_its_result_is_pruned() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            run_replicas(job, &[honest(), honest()]);
+            run_to_block(11);
+            assert!(!JobOf::<Test>::contains_key(job));
+            assert!(ResultOf::<Test>::contains_key(job));
+            every_call_fails_with(job, || Error::<Test>::JobEnded);
+            run_to_block(11 + RETENTION);
+            assert!(!ResultOf::<Test>::contains_key(job));
+            every_call_fails_with(job, || Error::<Test>::JobNotFound);
+        });
+    }
+
+    #[test]
+    fn calls_on_a_cancelled_job_say_it_ended() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            claim(P[0], job);
+            assert_ok!(Market::cancel_job(RuntimeOrigin::signed(ALICE), job));
+            every_call_fails_with(job, || Error::<Test>::JobEnded);
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn an_id_never_posted_is_not_found() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(3);
+            every_call_fails_with(job + 1, || Error::<Test>::JobNotFound);
+        });
+    }
+}
+
 mod challenge {
     use super::*;
 
