@@ -352,7 +352,7 @@ fn spec_for(args: &JobArgs, program: ProgramId) -> anyhow::Result<JobSpec> {
     };
     Ok(JobSpec {
         terms: JobTerms {
-            program: H256(program.0),
+            program: H256::from(program.0),
             fuel_limit: args.fuel,
             replicas: args.replicas,
             max_price_per_fuel: parse_tsr(&args.max_price).map_err(|e| anyhow!(e))?,

@@ -196,7 +196,7 @@ pub struct Included {
     /// The block.
     pub block: H256,
     /// Its events (the system's success event among them).
-    pub events: subxt::transactions::ExtrinsicEvents<TesseraConfig>,
+    pub events: subxt::extrinsics::ExtrinsicEvents<TesseraConfig>,
 }
 
 /// A connected client.
@@ -308,8 +308,9 @@ impl Client {
         self.chain.stream_best_blocks().await.map_err(subxt_error)
     }
 
-    async fn next_nonce(&self, at: &AtBlock, who: &AccountId) -> Result<u64, Error> {
-        let from_pool = at.transactions().account_nonce(who).await.map_err(subxt_error)?;
+    async fn next_nonce(&self, who: &AccountId) -> Result<u64, Error> {
+        // The pool's view (`system_accountNextIndex`) counts transactions not yet in a block.
+        let from_pool: u64 = self.request("system_accountNextIndex", jsonrpsee::rpc_params![who.to_string()]).await?;
         let mut nonces = self.nonces.lock().await;
         let nonce = from_pool.max(nonces.get(who).copied().unwrap_or(0));
         nonces.insert(who.clone(), nonce + 1);
@@ -326,9 +327,10 @@ impl Client {
         let at = self.at_finalized().await?;
         at.transactions().validate(call).map_err(|e| Error::Incompatible { what: e.to_string() })?;
         let who = signer.account();
-        let nonce = self.next_nonce(&at, &who).await?;
+        let nonce = self.next_nonce(&who).await?;
+        let mut tx = at.transactions();
         let progress =
-            match at.transactions().sign_and_submit_then_watch(call, signer.keypair(), config::params(nonce)).await {
+            match tx.sign_and_submit_then_watch(call, signer.keypair(), config::params(nonce)).await {
                 Ok(p) => p,
                 Err(e) => {
                     self.forget_nonce(&who).await;
@@ -392,7 +394,7 @@ impl Client {
     pub async fn program_code(&self, at: &AtBlock, id: ProgramId) -> Result<Option<Vec<u8>>, Error> {
         let code = at
             .storage()
-            .try_fetch(chain::storage().programs().code_of().unvalidated(), (H256(id.0),))
+            .try_fetch(chain::storage().programs().code_of().unvalidated(), (H256::from(id.0),))
             .await
             .map_err(subxt_error)?;
         code.map(|v| v.decode().map(|c| c.0).map_err(subxt_error)).transpose()
@@ -467,7 +469,7 @@ pub mod convert {
                 ExitStatus::OutOfFuel => generated::ExitStatus::OutOfFuel,
             },
             fuel_used: r.fuel_used,
-            output_hash: crate::H256(r.output_hash.0),
+            output_hash: crate::H256::from(r.output_hash.0),
         }
     }
 

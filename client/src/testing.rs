@@ -65,7 +65,7 @@ impl Process {
     pub fn stop(&mut self, timeout: Duration) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "cannot send SIGTERM to {pid}: {sent:?}");
+        assert!(sent.as_ref().is_ok_and(|s| s.success()), "cannot send SIGTERM to {pid}: {sent:?}");
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {

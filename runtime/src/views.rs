@@ -25,7 +25,7 @@ fn status_of(phase: &Phase<BlockNumber>) -> JobStatus {
         Phase::Open(_) => JobStatus::Open,
         Phase::Committing(_) => JobStatus::Committing,
         Phase::Revealing(_) => JobStatus::Revealing,
-        Phase::Challengeable(_) => JobStatus::Challengeable,
+        Phase::Challengeable(..) => JobStatus::Challengeable,
         Phase::Disputed(_) => JobStatus::Disputed,
     }
 }
@@ -62,16 +62,16 @@ fn live_view(id: JobId, job: Job<Runtime>) -> JobView {
     JobView {
         id,
         requester: job.requester,
-        program: job.program,
+        program: job.terms.program,
         status: status_of(&job.phase),
         live: Some(LiveView {
             input_hash: job.input_hash,
             input_len: job.input_len,
-            fuel_limit: job.fuel_limit,
-            replicas: job.replicas,
-            max_price_per_fuel: job.max_price_per_fuel,
-            min_reputation: job.min_reputation,
-            max_output_len: job.max_output_len,
+            fuel_limit: job.terms.fuel_limit,
+            replicas: job.terms.replicas,
+            max_price_per_fuel: job.terms.max_price_per_fuel,
+            min_reputation: job.terms.min_reputation,
+            max_output_len: job.terms.max_output_len,
             escrow: job.escrow,
             deposit: job.deposit,
             posted_at: job.posted_at,
@@ -266,7 +266,7 @@ pub fn can_claim(id: JobId, who: AccountId) -> Result<(), Reason> {
     let job = pallet_market::JobOf::<Runtime>::get(id).ok_or(Reason::JobNotOpen)?;
     let Phase::Open(deadline) = job.phase else { return Err(Reason::JobNotOpen) };
     let now = now();
-    if now > deadline || job.slots.len() as u32 >= job.replicas {
+    if now > deadline || job.slots.len() as u32 >= job.terms.replicas {
         return Err(Reason::JobNotOpen);
     }
     let p = pallet_providers::ProviderOf::<Runtime>::get(&who).ok_or(Reason::NotProvider)?;
@@ -303,7 +303,7 @@ pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
     }
     Some(Unmatched {
         status,
-        open_slots: job.replicas.saturating_sub(job.slots.len() as u32),
+        open_slots: job.terms.replicas.saturating_sub(job.slots.len() as u32),
         claim_deadline: Some(deadline),
         providers,
         eligible,

@@ -21,7 +21,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 use serde::Deserialize;
-use tessera_client::{parse_tsr, Balance};
+use tessera_client::parse_tsr;
 
 use crate::worker::{Registration, Settings};
 

@@ -26,7 +26,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::StreamExt;
 use tessera_client::subxt;
 use rand::RngCore;
 use tessera_client::{
@@ -696,7 +695,7 @@ impl Worker {
 
     fn commit(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: &Work) {
         let c = commitment(job, &self.me.0, &work.receipt, &work.salt);
-        self.submit(client, now, job, "commit", chain::transactions().market().commit(job, H256(c.0)));
+        self.submit(client, now, job, "commit", chain::transactions().market().commit(job, H256::from(c.0)));
     }
 
     fn reveal(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: Work) {

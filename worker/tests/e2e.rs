@@ -135,7 +135,7 @@ impl Chain {
         let id = tessera_primitives::program::program_id(code);
         let call = chain::transactions().programs().upload_program(BoundedVec(code.to_vec()));
         self.client.submit(who, &call).await.expect("upload");
-        H256(id.0)
+        H256::from(id.0)
     }
 
     async fn job(&self, job: JobId) -> Option<JobView> {
