@@ -21,8 +21,8 @@ cd "$TESSERA_ROOT"
 features=(--features tessera-worker/test-hooks)
 
 start=$(date +%s)
-echo "[test] cargo build --workspace --tests (target dir: $CARGO_TARGET_DIR)"
-cargo build --locked --workspace --tests "${features[@]}"
+echo "[test] cargo build --workspace --bins --tests (target dir: $CARGO_TARGET_DIR)"
+cargo build --locked --workspace --bins --tests "${features[@]}"
 echo "[test] built in $(( $(date +%s) - start )) s"
 
 echo "[test] cargo test --workspace"
