@@ -1,11 +1,11 @@
 //! The node's command line: chain specs, and clear errors (not panics) for bad input.
 
-mod common;
-
 use std::process::Command;
 
-use common::NODE_BIN;
 use serde_json::Value;
+
+/// The node binary cargo built for these tests.
+const NODE_BIN: &str = env!("CARGO_BIN_EXE_tessera-node");
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(NODE_BIN).args(args).output().expect("run tessera-node");

@@ -27,6 +27,10 @@
 //! - **Integrity.** Only a `200 OK` answer is taken (anything else is [`FetchError::Http`]), and
 //!   the bytes are returned only when their length is exactly `len` and their blake2-256 is the
 //!   job's hash ([`FetchError::HashMismatch`]).
+//!
+//! Inline inputs need no fetching: the caller takes their bytes from the chain. Hosts are not
+//! filtered: an `http(s)` URI may name a loopback or private address, whose answer the job
+//! never sees but can test against its hash.
 
 use std::{error::Error as StdError, fmt, path::PathBuf, time::Duration};
 
