@@ -182,7 +182,7 @@ fn job_spec(program: H256, nonce: u64) -> JobSpec {
 }
 
 fn program_id() -> H256 {
-    H256(tessera_primitives::program::program_id(tessera_examples::HASH_CHAIN).0)
+    H256::from(tessera_primitives::program::program_id(tessera_examples::HASH_CHAIN).0)
 }
 
 /// Submits `call`, retrying transport and pool failures (not dispatch errors) a few times.
