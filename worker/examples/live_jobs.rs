@@ -12,7 +12,7 @@
 //! cost at 10,000 live jobs").
 
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::BTreeMap,
     net::SocketAddr,
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -39,12 +39,12 @@ use tessera_client::{
     testing::{metric, scrape},
     Balance, Client, Error, Signer, TesseraRpcClient, H256, UNIT,
 };
-use tessera_primitives::JobId;
 
 /// Accounts that pay for the providers' stakes (each holds 1,000,000 TSR on a dev chain).
 const FUNDERS: [&str; 4] = ["//Alice", "//Alice//stash", "//Charlie//stash", "//Dave//stash"];
 /// Accounts that post (and, when the market is full, cancel) jobs. Not //Bob: the worker.
-const REQUESTERS: [&str; 6] = ["//Charlie", "//Dave", "//Eve", "//Ferdie", "//Eve//stash", "//Ferdie//stash"];
+const REQUESTERS: [&str; 6] =
+    ["//Charlie", "//Dave", "//Eve", "//Ferdie", "//Eve//stash", "//Ferdie//stash"];
 /// What each provider account is given: the minimum stake and room for fees.
 const PROVIDER_FUNDS: Balance = 1_100 * UNIT;
 const PROVIDER_STAKE: Balance = 1_000 * UNIT;
@@ -54,7 +54,9 @@ const PROVIDER_PRICE: Balance = 2;
 const CLAIM_TIMEOUT: u32 = 14_000;
 
 #[derive(Parser)]
-#[command(about = "Populate a dev chain with live jobs and providers; measure a worker's cost per block")]
+#[command(
+    about = "Populate a dev chain with live jobs and providers; measure a worker's cost per block"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,6 +81,10 @@ enum Command {
         /// How long to wait for the node to answer.
         #[arg(long, default_value_t = 300)]
         wait_secs: u64,
+        /// Also count the open jobs by paging `tessera_jobs` (slow: each page scans every live
+        /// job); without it the live count is the market's job counter.
+        #[arg(long)]
+        count_open: bool,
     },
     /// Sample a running worker over finalized blocks.
     Measure {
@@ -121,9 +127,9 @@ enum Command {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Populate { node, jobs, providers, concurrency, wait_secs } => {
+        Command::Populate { node, jobs, providers, concurrency, wait_secs, count_open } => {
             let client = connect(&node, wait_secs).await?;
-            populate(Arc::new(client), jobs, providers, concurrency.max(1)).await
+            populate(Arc::new(client), jobs, providers, concurrency.max(1), count_open).await
         },
         Command::Measure {
             node,
@@ -154,7 +160,9 @@ async fn connect(url: &str, wait_secs: u64) -> anyhow::Result<Client> {
     loop {
         match Client::connect(url).await {
             Ok(c) => return Ok(c),
-            Err(e) if Instant::now() > deadline => anyhow::bail!("{url} did not answer within {wait_secs}s: {e}"),
+            Err(e) if Instant::now() > deadline => {
+                anyhow::bail!("{url} did not answer within {wait_secs}s: {e}")
+            },
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
@@ -177,7 +185,10 @@ fn job_spec(program: H256, nonce: u64) -> JobSpec {
             execution_timeout: 100,
             challenge_window: 10,
         },
-        input: InputSpec::Inline(BoundedVec(tessera_examples::input::hash_chain(10, &nonce.to_le_bytes()))),
+        input: InputSpec::Inline(BoundedVec(tessera_examples::input::hash_chain(
+            10,
+            &nonce.to_le_bytes(),
+        ))),
     }
 }
 
@@ -185,10 +196,19 @@ fn program_id() -> H256 {
     H256::from(tessera_primitives::program::program_id(tessera_examples::HASH_CHAIN).0)
 }
 
+/// Transactions this process submitted. Each ends its status subscription with an
+/// `author_unwatchExtrinsic` the client's request counter does not see, but the node does.
+static SUBMITTED: AtomicU64 = AtomicU64::new(0);
+
 /// Submits `call`, retrying transport and pool failures (not dispatch errors) a few times.
-async fn submit<C: Payload>(client: &Client, who: &Signer, call: &C) -> Result<tessera_client::Included, Error> {
+async fn submit<C: Payload>(
+    client: &Client,
+    who: &Signer,
+    call: &C,
+) -> Result<tessera_client::Included, Error> {
     let mut attempt = 0;
     loop {
+        SUBMITTED.fetch_add(1, Ordering::Relaxed);
         match client.submit(who, call).await {
             Err(e) if e.dispatch_name().is_none() && attempt < 3 => {
                 attempt += 1;
@@ -199,37 +219,68 @@ async fn submit<C: Payload>(client: &Client, who: &Signer, call: &C) -> Result<t
     }
 }
 
-/// Live (not ended) jobs and open ones at the best block, by paging `tessera_jobs`.
-async fn count_jobs(client: &Client) -> anyhow::Result<(usize, usize)> {
-    let (mut live, mut open, mut from) = (0, 0, 0);
-    loop {
-        let page = client.rpc().jobs(None, Some(from), None, None).await?;
-        for j in &page.jobs {
-            live += usize::from(!j.status.is_final());
-            open += usize::from(j.status == JobStatus::Open);
-        }
-        match page.next {
-            Some(n) => from = n,
-            None => return Ok((live, open)),
-        }
-    }
+/// Live (not ended) jobs at the best block: the market's job counter (one storage read).
+///
+/// Not `tessera_jobs` paging: each page collects and sorts the ids of every live job, so listing
+/// 10,000 of them takes 100 pages of a couple of seconds each on a debug node.
+async fn live_jobs(client: &Client) -> anyhow::Result<u32> {
+    let at = client.at_best().await?;
+    let count = at
+        .storage()
+        .fetch(chain::storage().market().counter_for_job_of(), ())
+        .await
+        .map_err(tessera_client::subxt_error)?;
+    Ok(count.decode().map_err(tessera_client::subxt_error)?)
 }
 
-/// Open jobs at the best block posted by one of `requesters` (oldest first).
-async fn open_jobs_of(client: &Client, requesters: &[Signer]) -> anyhow::Result<VecDeque<(JobId, usize)>> {
-    let ours: BTreeMap<_, usize> = requesters.iter().enumerate().map(|(i, s)| (api_account(&s.account()), i)).collect();
-    let (mut found, mut from) = (VecDeque::new(), 0);
+/// Open jobs at `--count-open`: `tessera_jobs` paged with the `Open` filter.
+async fn open_jobs(client: &Client) -> anyhow::Result<usize> {
+    let (mut open, mut from) = (0, 0);
     loop {
         let page = client.rpc().jobs(Some(JobStatus::Open), Some(from), None, None).await?;
-        found.extend(page.jobs.iter().filter_map(|j: &JobView| Some((j.id, *ours.get(&j.requester)?))));
+        open += page.jobs.len();
         match page.next {
             Some(n) => from = n,
-            None => return Ok(found),
+            None => return Ok(open),
         }
     }
 }
 
-async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: usize) -> anyhow::Result<()> {
+/// Cancels the oldest open job one of `requesters` posted, scanning ids upwards from `cursor`
+/// with `tessera_job` (a direct read each), shared by concurrent callers.
+async fn cancel_oldest(
+    client: &Client,
+    requesters: &[Signer],
+    cursor: &AtomicU64,
+    next_id: u64,
+) -> Result<(), String> {
+    loop {
+        let id = cursor.fetch_add(1, Ordering::Relaxed);
+        if id >= next_id {
+            return Err("no open job of ours left to cancel".into());
+        }
+        let view: Option<JobView> = client.rpc().job(id, None).await.map_err(|e| e.to_string())?;
+        let Some(view) = view.filter(|v| v.status == JobStatus::Open) else { continue };
+        let Some(who) = requesters.iter().find(|s| api_account(&s.account()) == view.requester)
+        else {
+            continue;
+        };
+        return match submit(client, who, &chain::transactions().market().cancel_job(id)).await {
+            Ok(_) => Ok(()),
+            // Someone else ended it meanwhile: take the next.
+            Err(e) if e.dispatch_name().is_some() => continue,
+            Err(e) => Err(e.to_string()),
+        };
+    }
+}
+
+async fn populate(
+    client: Arc<Client>,
+    jobs: u32,
+    providers: u32,
+    concurrency: usize,
+    count_open: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let first_block = client.best_number().await?;
     let elapsed = |since: Instant| format!("{:.1}s", since.elapsed().as_secs_f64());
@@ -238,7 +289,9 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
     let program = program_id();
     let at = client.at_best().await?;
     if client.program_code(&at, tessera_primitives::ProgramId::from(program.0)).await?.is_none() {
-        let call = chain::transactions().programs().upload_program(BoundedVec(tessera_examples::HASH_CHAIN.to_vec()));
+        let call = chain::transactions()
+            .programs()
+            .upload_program(BoundedVec(tessera_examples::HASH_CHAIN.to_vec()));
         submit(&client, &signer("//Alice"), &call).await?;
         println!("uploaded HASH_CHAIN as {program:?}");
     } else {
@@ -248,7 +301,8 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
     // Fund the providers (round robin over the funders, concurrently).
     let phase = Instant::now();
     let funders: Vec<Signer> = FUNDERS.iter().map(|s| signer(s)).collect();
-    let keys: Vec<Signer> = (0..providers).map(|i| signer(&format!("//Alice//provider/{i}"))).collect();
+    let keys: Vec<Signer> =
+        (0..providers).map(|i| signer(&format!("//Alice//provider/{i}"))).collect();
     let results: Vec<Result<bool, Error>> = futures::stream::iter(keys.iter().enumerate())
         .map(|(i, key)| {
             let (client, funder) = (client.clone(), funders[i % funders.len()].clone());
@@ -257,7 +311,9 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
                 if client.free_balance(&dest, None).await? >= PROVIDER_FUNDS {
                     return Ok(false);
                 }
-                let call = chain::transactions().balances().transfer_keep_alive(MultiAddress::Id(dest), PROVIDER_FUNDS);
+                let call = chain::transactions()
+                    .balances()
+                    .transfer_keep_alive(MultiAddress::Id(dest), PROVIDER_FUNDS);
                 submit(&client, &funder, &call).await.map(|_| true)
             }
         })
@@ -266,7 +322,11 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
         .await;
     let funded = results.iter().filter(|r| matches!(r, Ok(true))).count();
     report_failures("transfer", &results);
-    println!("funded {funded} provider accounts ({} already funded) in {}", providers as usize - funded - failures(&results), elapsed(phase));
+    println!(
+        "funded {funded} provider accounts ({} already funded) in {}",
+        providers as usize - funded - failures(&results),
+        elapsed(phase)
+    );
 
     // Register them.
     let phase = Instant::now();
@@ -306,24 +366,41 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
     let phase = Instant::now();
     let phase_block = client.best_number().await?;
     let posted = Arc::new(AtomicU64::new(0));
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64)?;
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)?;
     for round in 0..5 {
-        let (live, _) = count_jobs(&client).await?;
+        let live = live_jobs(&client).await? as usize;
         if live >= target {
             break;
         }
         let missing = target - live;
-        println!("round {}: the chain holds {live} live jobs, posting {missing} (limit {max_live})", round + 1);
+        println!(
+            "round {}: the chain holds {live} live jobs, posting {missing} (limit {max_live})",
+            round + 1
+        );
         let results: Vec<Result<bool, Error>> = futures::stream::iter(0..missing)
             .map(|i| {
-                let (client, who, posted) = (client.clone(), requesters[i % requesters.len()].clone(), posted.clone());
-                let call = chain::transactions().market().post_job(job_spec(program, nonce.wrapping_add(i as u64)));
+                let (client, who, posted) =
+                    (client.clone(), requesters[i % requesters.len()].clone(), posted.clone());
+                let call = chain::transactions()
+                    .market()
+                    .post_job(job_spec(program, nonce.wrapping_add(i as u64)));
                 async move {
-                    let r = submit(&client, &who, &call).await.map(|_| true);
-                    let n = posted.fetch_add(u64::from(r.is_ok()), Ordering::Relaxed) + u64::from(r.is_ok());
-                    if r.is_ok() && n % 500 == 0 {
+                    let r = submit(&client, &who, &call).await.map(|included| {
+                        matches!(
+                            included.events.find_first::<chain::market::events::JobPosted>(),
+                            Some(Ok(_))
+                        )
+                    });
+                    let seen = u64::from(matches!(r, Ok(true)));
+                    let n = posted.fetch_add(seen, Ordering::Relaxed) + seen;
+                    if seen == 1 && n % 500 == 0 {
                         let block = client.best_number().await.unwrap_or_default();
-                        println!("  posted {n} jobs, best block #{block}, {:.1}s", phase.elapsed().as_secs_f64());
+                        println!(
+                            "  posted {n} jobs, best block #{block}, {:.1}s",
+                            phase.elapsed().as_secs_f64()
+                        );
                     }
                     r
                 }
@@ -334,16 +411,18 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
         report_failures("post_job", &results);
     }
     let last_block = client.best_number().await?;
-    let (live, open) = count_jobs(&client).await?;
+    let live = live_jobs(&client).await? as usize;
+    let open =
+        if count_open { open_jobs(&client).await?.to_string() } else { "not counted".into() };
     println!(
-        "posted {} jobs in {} over {} blocks ({:.0} jobs/block)",
+        "posted {} jobs (JobPosted events) in {} over {} blocks ({:.0} jobs/block)",
         posted.load(Ordering::Relaxed),
         elapsed(phase),
         last_block - phase_block,
         posted.load(Ordering::Relaxed) as f64 / (last_block - phase_block).max(1) as f64,
     );
     println!(
-        "populate took {} and {} blocks; the chain holds {live} live jobs ({open} open) and {} providers registered here",
+        "populate took {} and {} blocks; the chain holds {live} live jobs (open: {open}) and {} providers registered here",
         elapsed(started),
         last_block - first_block,
         providers as usize - unregistered(&client, &keys).await?,
@@ -359,7 +438,8 @@ async fn populate(client: Arc<Client>, jobs: u32, providers: u32, concurrency: u
 async fn unregistered(client: &Client, keys: &[Signer]) -> anyhow::Result<usize> {
     let mut missing = 0;
     for key in keys {
-        missing += usize::from(client.rpc().provider(api_account(&key.account()), None).await?.is_none());
+        missing +=
+            usize::from(client.rpc().provider(api_account(&key.account()), None).await?.is_none());
     }
     Ok(missing)
 }
@@ -389,7 +469,7 @@ struct Sample {
     block_seconds: Option<(f64, f64)>,
     /// The node's `substrate_rpc_calls_started`, by method.
     node_calls: Option<BTreeMap<String, f64>>,
-    /// Requests this probe made.
+    /// Requests this probe made (and unsubscriptions of its transactions).
     mine: u64,
     at: Instant,
 }
@@ -414,7 +494,12 @@ struct Window {
 }
 
 impl Probe {
-    fn new(client: Arc<Client>, worker_port: u16, pid: u32, node_port: Option<u16>) -> anyhow::Result<Probe> {
+    fn new(
+        client: Arc<Client>,
+        worker_port: u16,
+        pid: u32,
+        node_port: Option<u16>,
+    ) -> anyhow::Result<Probe> {
         let clk_tck = std::process::Command::new("getconf")
             .arg("CLK_TCK")
             .output()
@@ -428,16 +513,7 @@ impl Probe {
     }
 
     fn cpu_ticks(&self) -> anyhow::Result<u64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
-            .map_err(|e| anyhow::anyhow!("worker process {}: {e}", self.pid))?;
-        // Fields after "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
-        match (field(14), field(15)) {
-            (Some(u), Some(s)) => Ok(u + s),
-            _ => anyhow::bail!("unexpected /proc/{}/stat: {stat}", self.pid),
-        }
+        cpu_ticks(self.pid)
     }
 
     fn worker_metrics(&self) -> String {
@@ -453,7 +529,7 @@ impl Probe {
             block_seconds: metric(&text, "tessera_worker_block_seconds_sum")
                 .zip(metric(&text, "tessera_worker_block_seconds_count")),
             node_calls,
-            mine: self.client.requests(),
+            mine: self.client.requests() + SUBMITTED.load(Ordering::Relaxed),
             at: Instant::now(),
         })
     }
@@ -472,7 +548,10 @@ impl Probe {
             }
             self.cpu_ticks()?; // fails if the worker exited
             if Instant::now() > deadline {
-                anyhow::bail!("the worker did not process block #{n} within {timeout:?} (it is at {:?})", self.worker_block());
+                anyhow::bail!(
+                    "the worker did not process block #{n} within {timeout:?} (it is at {:?})",
+                    self.worker_block()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -482,8 +561,11 @@ impl Probe {
         let worker_rpc = from.worker_rpc.or(Some(0.0)).zip(to.worker_rpc).map(|(a, b)| b - a);
         let (node_rpc, node_by_method) = match (&from.node_calls, &to.node_calls) {
             (Some(a), Some(b)) => {
-                let mut by: Vec<(String, f64)> =
-                    b.iter().map(|(m, v)| (m.clone(), v - a.get(m).copied().unwrap_or(0.0))).filter(|(_, d)| *d > 0.0).collect();
+                let mut by: Vec<(String, f64)> = b
+                    .iter()
+                    .map(|(m, v)| (m.clone(), v - a.get(m).copied().unwrap_or(0.0)))
+                    .filter(|(_, d)| *d > 0.0)
+                    .collect();
                 by.sort_by(|x, y| y.1.total_cmp(&x.1));
                 let total: f64 = by.iter().map(|(_, d)| d).sum();
                 (Some(total - (to.mine - from.mine) as f64), by)
@@ -505,10 +587,10 @@ impl Probe {
         }
     }
 
-    async fn live_open(&self) -> String {
-        match count_jobs(&self.client).await {
-            Ok((live, open)) => format!("{live} live ({open} open)"),
-            Err(e) => format!("unknown ({e})"),
+    async fn live(&self) -> String {
+        match live_jobs(&self.client).await {
+            Ok(live) => format!("{live} live jobs"),
+            Err(e) => format!("live jobs unknown ({e})"),
         }
     }
 
@@ -516,25 +598,41 @@ impl Probe {
         let text = self.worker_metrics();
         ["open", "mine", "votes", "audits"]
             .iter()
-            .filter_map(|k| Some(format!("{k}={}", metric(&text, &format!("tessera_worker_tracked_jobs{{kind=\"{k}\"}}"))?)))
+            .filter_map(|k| {
+                Some(format!(
+                    "{k}={}",
+                    metric(&text, &format!("tessera_worker_tracked_jobs{{kind=\"{k}\"}}"))?
+                ))
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
 
     fn print(&self, label: &str, w: &Window, events: Option<f64>, live: &str) {
         let per = |v: f64| v / w.blocks as f64;
-        let opt = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(|| "n/a".into());
+        let opt =
+            |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(|| "n/a".into());
         println!("== {label}");
         println!("  blocks processed by the worker: {} in {:.1}s", w.blocks, w.wall.as_secs_f64());
-        println!("  worker CPU: {:.0} ms in all, {:.1} ms per block (clock tick {:.0} ms)", w.cpu_ms, per(w.cpu_ms), 1000.0 / self.clk_tck);
+        println!(
+            "  worker CPU: {:.0} ms in all, {:.1} ms per block (clock tick {:.0} ms)",
+            w.cpu_ms,
+            per(w.cpu_ms),
+            1000.0 / self.clk_tck
+        );
         println!(
             "  worker RPC requests (its metric): {} in all, {} per block",
             opt(w.worker_rpc, &|v| format!("{v:.0}")),
             opt(w.worker_rpc, &|v| format!("{:.1}", per(v)))
         );
         if let Some(n) = w.node_rpc {
-            let top: Vec<String> = w.node_by_method.iter().take(8).map(|(m, d)| format!("{m}={d:.0}")).collect();
-            println!("  RPC calls the node served to others: {n:.0} in all, {:.1} per block [{}]", per(n), top.join(", "));
+            let top: Vec<String> =
+                w.node_by_method.iter().take(8).map(|(m, d)| format!("{m}={d:.0}")).collect();
+            println!(
+                "  RPC calls the node served to others: {n:.0} in all, {:.1} per block [{}]",
+                per(n),
+                top.join(", ")
+            );
         }
         if let Some(ms) = w.block_ms {
             println!("  worker's own time per block (tessera_worker_block_seconds): {ms:.1} ms");
@@ -569,37 +667,64 @@ impl Probe {
         let start = self.sample()?;
         let me = api_account(&worker.account());
         let mut blocks = self.client.finalized_blocks().await?;
-        let mut first_processed: Option<(u64, f64)> = None;
+        // When the worker has processed its first block (its resync done): polled every 100 ms
+        // beside the block loop, with its CPU time and RPC requests at that moment.
+        let (port, pid, since) = (self.worker_port, self.pid, start.at);
+        let first_processed = tokio::spawn(async move {
+            loop {
+                let text = scrape(port);
+                if let Some(b) =
+                    metric(&text, "tessera_worker_finalized_block").filter(|b| *b > 0.0)
+                {
+                    let rpc = metric(&text, "tessera_worker_rpc_requests_total");
+                    return Some((b as u64, since.elapsed(), cpu_ticks(pid).ok()?, rpc));
+                }
+                cpu_ticks(pid).ok()?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
         let mut registered_at = None;
+        let mut first_seen = None;
         let deadline = Instant::now() + Duration::from_secs(1800);
         let mut seen = 0u64;
         while registered_at.is_none() {
             let block = next_block(&mut blocks).await?;
+            first_seen.get_or_insert(block.number());
             seen += 1;
-            if first_processed.is_none() {
-                if let Some(b) = self.worker_block() {
-                    first_processed = Some((b, start.at.elapsed().as_secs_f64()));
-                }
-            }
             if self.client.rpc().provider(me.clone(), Some(block.hash())).await?.is_some() {
                 registered_at = Some(block.number());
             }
             if per_block {
-                println!("  #{} worker at {:?}, cpu {:.0} ms", block.number(), self.worker_block(), self.cpu_ms_since(&start)?);
+                println!(
+                    "  #{} worker at {:?}, cpu {:.0} ms",
+                    block.number(),
+                    self.worker_block(),
+                    self.cpu_ms_since(&start)?
+                );
             }
-            anyhow::ensure!(Instant::now() < deadline, "the worker was not registered within 30 minutes");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the worker was not registered within 30 minutes"
+            );
         }
         let registered_at = registered_at.unwrap_or_default();
         self.processed(registered_at, Duration::from_secs(1800)).await?;
         let end = self.sample()?;
         let processed = self.worker_block().unwrap_or(registered_at);
-        let first = first_processed.map(|(b, _)| b).unwrap_or(processed);
-        if let Some((b, s)) = first_processed {
-            println!("  the worker processed its first block (#{b}) within {s:.1}s of its start");
+        let first = first_seen.unwrap_or(processed);
+        if let Ok(Some((b, after, ticks, rpc))) = first_processed.await {
+            println!(
+                "  resync: the worker processed its first block (#{b}) {:.1}s after its start, having used {:.0} ms CPU and {} RPC requests",
+                after.as_secs_f64(),
+                (ticks - start.cpu_ticks) as f64 * 1000.0 / self.clk_tck,
+                rpc.map(|r| format!("{r:.0}")).unwrap_or_else(|| "n/a".into()),
+            );
         }
-        println!("  registered as of finalized block #{registered_at}; {seen} finalized blocks went by");
+        println!(
+            "  registered as of finalized block #{registered_at}; {seen} finalized blocks went by"
+        );
         let w = self.window(&start, &end, processed.saturating_sub(first) + 1);
-        let live = self.live_open().await;
+        let live = self.live().await;
         self.print(label, &w, None, &live);
         Ok(())
     }
@@ -609,20 +734,32 @@ impl Probe {
     }
 
     /// `blocks` finalized blocks after the worker caught up, posting `post` jobs per block.
-    async fn steady(&self, blocks: u64, post: u32, label: &str, per_block: bool) -> anyhow::Result<()> {
+    async fn steady(
+        &self,
+        blocks: u64,
+        post: u32,
+        label: &str,
+        per_block: bool,
+    ) -> anyhow::Result<()> {
         let requesters: Vec<Signer> = REQUESTERS.iter().map(|s| signer(s)).collect();
         let at = self.client.at_best().await?;
         let max_live = at
             .constants()
             .entry(chain::constants().market().max_live_jobs())
             .map_err(tessera_client::subxt_error)? as usize;
-        let (mut live, mut cancellable) = (0, VecDeque::new());
-        if post > 0 {
-            live = count_jobs(&self.client).await?.0;
-            cancellable = open_jobs_of(&self.client, &requesters).await?;
-        }
+        let mut live = if post > 0 { live_jobs(&self.client).await? as usize } else { 0 };
+        let next_id: u64 = at
+            .storage()
+            .fetch(chain::storage().market().next_job_id(), ())
+            .await
+            .map_err(tessera_client::subxt_error)?
+            .decode()
+            .map_err(tessera_client::subxt_error)?;
+        let (requesters, cursor) = (Arc::new(requesters), Arc::new(AtomicU64::new(0)));
         let program = program_id();
-        let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64)?;
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)?;
         let failed = Arc::new(AtomicU64::new(0));
         let mut tasks = Vec::new();
 
@@ -634,23 +771,33 @@ impl Probe {
         let mut last = start.clone();
         let mut events = 0u64;
         if per_block {
-            println!("  {:>8} {:>7} {:>8} {:>8} {:>8}", "block", "events", "cpu ms", "rpc", "node rpc");
+            println!(
+                "  {:>8} {:>7} {:>8} {:>8} {:>8}",
+                "block", "events", "cpu ms", "rpc", "node rpc"
+            );
         }
         for i in 0..blocks {
             if post > 0 {
                 for k in 0..post {
-                    let (client, failed) = (self.client.clone(), failed.clone());
-                    let who_post = requesters[(i as usize * post as usize + k as usize) % requesters.len()].clone();
-                    let post_call = chain::transactions().market().post_job(job_spec(program, nonce.wrapping_add(i * 1_000 + u64::from(k))));
+                    let (client, failed, requesters, cursor) =
+                        (self.client.clone(), failed.clone(), requesters.clone(), cursor.clone());
+                    let who_post = requesters
+                        [(i as usize * post as usize + k as usize) % requesters.len()]
+                    .clone();
+                    let post_call = chain::transactions()
+                        .market()
+                        .post_job(job_spec(program, nonce.wrapping_add(i * 1_000 + u64::from(k))));
                     // Keep the live count under the market's limit: cancel one of ours first.
-                    let cancel = if live >= max_live { cancellable.pop_front() } else { None };
-                    if cancel.is_none() {
+                    let cancel = live >= max_live;
+                    if !cancel {
                         live += 1;
                     }
-                    let cancel = cancel.map(|(job, r)| (requesters[r].clone(), chain::transactions().market().cancel_job(job)));
                     tasks.push(tokio::spawn(async move {
-                        if let Some((who, call)) = cancel {
-                            if submit(&client, &who, &call).await.is_err() {
+                        if cancel {
+                            if let Err(e) =
+                                cancel_oldest(&client, &requesters, &cursor, next_id).await
+                            {
+                                eprintln!("  cancel: {e}");
                                 failed.fetch_add(1, Ordering::Relaxed);
                                 return;
                             }
@@ -677,7 +824,7 @@ impl Probe {
                     w.node_rpc.map(|v| format!("{v:.0}")).unwrap_or_else(|| "n/a".into()),
                 );
             }
-            last = self.sample()?;
+            last = now;
         }
         let end = last;
         let w = self.window(&start, &end, blocks);
@@ -688,9 +835,23 @@ impl Probe {
         if failed > 0 {
             eprintln!("  {failed} of the cancel/post transactions failed");
         }
-        let live = self.live_open().await;
+        let live = self.live().await;
         self.print(label, &w, Some(events as f64 / blocks as f64), &live);
         Ok(())
+    }
+}
+
+/// utime + stime of process `pid` (all its threads), in clock ticks.
+fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| anyhow::anyhow!("worker process {pid}: {e}"))?;
+    // Fields after "pid (comm) ": state is field 3; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+    match (field(14), field(15)) {
+        (Some(u), Some(s)) => Ok(u + s),
+        _ => anyhow::bail!("unexpected /proc/{pid}/stat: {stat}"),
     }
 }
 
@@ -714,7 +875,9 @@ fn node_calls(text: &str) -> BTreeMap<String, f64> {
 type Block = tessera_client::subxt::client::Block<tessera_client::TesseraConfig>;
 
 /// The next finalized block, or an error after two minutes without one.
-async fn next_block(stream: &mut tessera_client::subxt::client::Blocks<tessera_client::TesseraConfig>) -> anyhow::Result<Block> {
+async fn next_block(
+    stream: &mut tessera_client::subxt::client::Blocks<tessera_client::TesseraConfig>,
+) -> anyhow::Result<Block> {
     match tokio::time::timeout(Duration::from_secs(120), stream.next()).await {
         Ok(Some(b)) => b.map_err(|e| anyhow::anyhow!(tessera_client::subxt_error(e))),
         Ok(None) => anyhow::bail!("the finalized-blocks subscription ended"),
