@@ -118,19 +118,6 @@ impl Error {
             _ => None,
         }
     }
-
-    /// Whether the node is unreachable or the connection dropped (retry elsewhere or later).
-    pub fn is_connection(&self) -> bool {
-        match self {
-            Error::Connect { .. } => true,
-            Error::Rpc(e) => !matches!(e, jsonrpsee::core::ClientError::Call(_)),
-            Error::Subxt(e) => {
-                let text = e.to_string();
-                text.contains("RPC error: client error") || text.contains("connection")
-            },
-            _ => false,
-        }
-    }
 }
 
 /// Converts any subxt error into [`Error`], naming dispatch errors and metadata mismatches.
@@ -223,18 +210,6 @@ impl Client {
         Ok(Client { url: url.to_owned(), transport, chain, nonces: Mutex::new(BTreeMap::new()) })
     }
 
-    /// Connects to the first of `urls` that answers, in order.
-    pub async fn connect_any(urls: &[String]) -> Result<Client, Error> {
-        let mut last = None;
-        for url in urls {
-            match Client::connect(url).await {
-                Ok(c) => return Ok(c),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::NotFound("no node URL given".into())))
-    }
-
     /// The endpoint this client talks to.
     pub fn url(&self) -> &str {
         &self.url
@@ -301,11 +276,6 @@ impl Client {
     /// Finalized blocks as they come (subscription).
     pub async fn finalized_blocks(&self) -> Result<subxt::client::Blocks<TesseraConfig>, Error> {
         self.chain.stream_blocks().await.map_err(subxt_error)
-    }
-
-    /// Best blocks as they come (subscription).
-    pub async fn best_blocks(&self) -> Result<subxt::client::Blocks<TesseraConfig>, Error> {
-        self.chain.stream_best_blocks().await.map_err(subxt_error)
     }
 
     async fn next_nonce(&self, who: &AccountId) -> Result<u64, Error> {
@@ -388,6 +358,17 @@ impl Client {
             Some(v) => Ok(v.decode().map_err(subxt_error)?.data.free),
             None => Ok(0),
         }
+    }
+
+    /// The limits every program runs under, from the chain's constants at `at`.
+    pub fn program_limits(at: &AtBlock) -> Result<tessera_primitives::program::ProgramLimits, Error> {
+        let c = at.constants();
+        let programs = chain::constants().programs();
+        Ok(tessera_primitives::program::ProgramLimits {
+            max_code_len: c.entry(programs.max_program_size()).map_err(subxt_error)?,
+            max_memory_pages: c.entry(programs.max_memory_pages()).map_err(subxt_error)?,
+            max_table_elements: c.entry(programs.max_table_elements()).map_err(subxt_error)?,
+        })
     }
 
     /// A program's code, if it is stored.

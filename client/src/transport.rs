@@ -46,12 +46,6 @@ impl Transport {
         Ok(Transport { ws: Arc::new(ws), requests: Arc::new(AtomicU64::new(0)) })
     }
 
-    /// The jsonrpsee client, for the generated `TesseraRpcClient` methods. Prefer
-    /// [`Transport::counted`] so the call is counted.
-    pub fn ws(&self) -> &WsClient {
-        &self.ws
-    }
-
     /// The jsonrpsee client, counting one request.
     pub fn counted(&self) -> &WsClient {
         self.requests.fetch_add(1, Ordering::Relaxed);

@@ -355,15 +355,10 @@ impl Worker {
     }
 
     fn constants(&self, at: &AtBlock) -> Result<Constants, ClientError> {
-        let c = at.constants();
-        let get = |e: subxt::error::ConstantError| tessera_client::subxt_error(e);
+        let heartbeat = at.constants().entry(chain::constants().providers().heartbeat_timeout());
         Ok(Constants {
-            limits: ProgramLimits {
-                max_code_len: c.entry(chain::constants().programs().max_program_size()).map_err(get)?,
-                max_memory_pages: c.entry(chain::constants().programs().max_memory_pages()).map_err(get)?,
-                max_table_elements: c.entry(chain::constants().programs().max_table_elements()).map_err(get)?,
-            },
-            heartbeat_timeout: u64::from(c.entry(chain::constants().providers().heartbeat_timeout()).map_err(get)?),
+            limits: Client::program_limits(at)?,
+            heartbeat_timeout: u64::from(heartbeat.map_err(tessera_client::subxt_error)?),
         })
     }
 

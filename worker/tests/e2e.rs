@@ -179,12 +179,7 @@ impl Chain {
 
     async fn limits(&self) -> ProgramLimits {
         let at = self.client.at_best().await.expect("best");
-        let c = at.constants();
-        ProgramLimits {
-            max_code_len: c.entry(chain::constants().programs().max_program_size()).expect("constant"),
-            max_memory_pages: c.entry(chain::constants().programs().max_memory_pages()).expect("constant"),
-            max_table_elements: c.entry(chain::constants().programs().max_table_elements()).expect("constant"),
-        }
+        Client::program_limits(&at).expect("the chain's program limits")
     }
 }
 
