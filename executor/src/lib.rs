@@ -154,3 +154,13 @@ pub(crate) fn conclude(
 pub(crate) fn instantiation_trap() -> Execution {
     Execution { receipt: Receipt::new(ExitStatus::Trapped, 0, &[]), output: Vec::new() }
 }
+
+/// The referee's execution: validates and instruments `code` against `limits`, then runs it on
+/// the interpreter. One function for the runtime's dispute referee, the validators' auditors
+/// and the workers' cross-checks, so all of them decide a job the same way.
+pub fn referee(code: &[u8], limits: &ProgramLimits, input: &[u8], run: &RunLimits) -> Result<Execution, ExecError> {
+    let program = prepare(code, limits)?;
+    Interpreter::new().execute(&program, input, run)
+}
+
+pub mod worst_case;

@@ -34,6 +34,9 @@ pub mod weights;
 
 pub use weights::WeightInfo;
 
+/// Log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::programs";
+
 /// The balance type of the configured currency.
 pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
     <T as frame_system::Config>::AccountId,
@@ -53,9 +56,9 @@ pub mod pallet {
     use sp_runtime::traits::Saturating;
     use tessera_primitives::{
         program::{self, ProgramError, ProgramInfo, ProgramLimits},
-        ProgramId,
+        Fuel, ProgramId,
     };
-    use tessera_traits::ProgramRegistry;
+    use tessera_traits::{ProgramRegistry, Referee, RefereeError, Refereed};
 
     const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
@@ -328,6 +331,25 @@ pub mod pallet {
 
         fn exists(id: &ProgramId) -> bool {
             ProgramOf::<T>::contains_key(id)
+        }
+    }
+
+    /// The referee runs a registered program with the registry's own limits: the same
+    /// validation, instrumentation and memory cap as every worker.
+    impl<T: Config> Referee for Pallet<T> {
+        fn max_code_len() -> u32 {
+            T::MaxProgramSize::get()
+        }
+
+        fn execute(id: &ProgramId, input: &[u8], fuel: Fuel, max_output_len: u32) -> Result<Refereed, RefereeError> {
+            let code = CodeOf::<T>::get(id).ok_or(RefereeError::ProgramNotFound)?;
+            let limits = Self::limits();
+            let run = tessera_executor::RunLimits { fuel, max_memory_pages: limits.max_memory_pages, max_output_len };
+            let execution = tessera_executor::referee(&code, &limits, input, &run).map_err(|e| {
+                log::warn!(target: LOG_TARGET, "referee cannot run program {id:?}: {e}");
+                RefereeError::Unrunnable
+            })?;
+            Ok(Refereed { receipt: execution.receipt, code_len: code.len() as u32 })
         }
     }
 }

@@ -101,3 +101,40 @@ pub trait ProgramRegistry<AccountId> {
     /// Whether the program exists.
     fn exists(program: &ProgramId) -> bool;
 }
+
+/// What the referee found: the receipt of its own execution, and the size of the code it had
+/// to compile (a referee call's weight depends on both).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Refereed {
+    /// The receipt, final for the dispute.
+    pub receipt: tessera_primitives::Receipt,
+    /// Length of the program's code in bytes.
+    pub code_len: u32,
+}
+
+/// Why the referee gave no receipt. Either way the dispute falls back to a committee.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RefereeError {
+    /// The program is not in the registry (it cannot be removed while a job uses it, so this
+    /// is a defect, reported rather than panicking).
+    ProgramNotFound,
+    /// The engine could not run the program (instrumentation or engine failure: the machine,
+    /// not the program, decided).
+    Unrunnable,
+}
+
+/// The on-chain referee: re-executes a job's program with the protocol's metering, inside the
+/// runtime, without side effects. The market calls it for disputes of small jobs; the
+/// validators' auditors call it off chain.
+pub trait Referee {
+    /// The largest program the referee may have to compile (bounds a referee call's weight).
+    fn max_code_len() -> u32;
+
+    /// Runs `program` on `input` with `fuel` and an output limit of `max_output_len` bytes.
+    fn execute(
+        program: &ProgramId,
+        input: &[u8],
+        fuel: tessera_primitives::Fuel,
+        max_output_len: u32,
+    ) -> Result<Refereed, RefereeError>;
+}
