@@ -10,6 +10,7 @@ use frame_support::{
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::{Permill, Saturating};
 use tessera_primitives::{commitment, ExitStatus, JobId, ProgramId, Receipt};
+use tessera_traits::Referee as _;
 
 use crate::*;
 
@@ -336,6 +337,43 @@ mod benches {
         }
         assert!(!ResultOf::<T>::contains_key(job));
         assert!(Deadlines::<T>::iter().next().is_none());
+    }
+
+    /// The referee at its worst: the worst-case program ([`tessera_executor::worst_case`]:
+    /// random loads and stores over the largest memory and a host call per iteration, until
+    /// the fuel runs out) of `c` bytes, a fuel limit of `k` thousand, a remote input of `i`
+    /// bytes supplied with the call and hashed. The replica's receipt is wrong, so settlement
+    /// slashes it (settlement is charged on top, by `settle`).
+    #[benchmark]
+    fn referee(
+        k: Linear<0, { (T::RefereeFuelLimit::get() / 1_000) as u32 }>,
+        c: Linear<0, { T::Referee::max_code_len().saturating_sub(1_024) }>,
+        i: Linear<8, { T::MaxRefereeInputLen::get() }>,
+    ) {
+        let fuel_limit = (u64::from(k) * 1_000).clamp(1, T::RefereeFuelLimit::get().max(1));
+        let requester = funded::<T>("requester", 0);
+        let program = T::BenchmarkHelper::referee_program(&requester, c);
+        let input = vec![3u8; i as usize];
+        let mut job_spec = spec::<T>(program, 1, 0);
+        job_spec.terms.fuel_limit = fuel_limit;
+        job_spec.input = InputSpec::Remote {
+            hash: sp_core::H256(sp_crypto_hashing::blake2_256(&input)),
+            len: u64::from(i),
+            uri: BoundedVec::truncate_from(b"https://example.invalid/input".to_vec()),
+        };
+        let job = Pallet::<T>::do_post_job(requester, job_spec).expect("a funded requester can post");
+        let replicas = providers::<T>("replica", 1);
+        claim_all::<T>(job, &replicas);
+        let wrong = Receipt::new(ExitStatus::Ok, 1, b"wrong");
+        commit_all::<T>(job, &replicas, &wrong);
+        reveal_all::<T>(job, &replicas, &wrong, b"");
+        let challenger = funded::<T>("challenger", 0);
+        Pallet::<T>::do_challenge(challenger.clone(), job).expect("a funded challenger can challenge");
+        let input: BoundedVec<u8, T::MaxRefereeInputLen> = BoundedVec::truncate_from(input);
+        #[extrinsic_call]
+        _(RawOrigin::Signed(challenger), job, Some(input));
+        let result = ResultOf::<T>::get(job).expect("the referee settled the job");
+        assert_eq!(result.receipt.map(|r| r.status), Some(ExitStatus::OutOfFuel));
     }
 
     impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

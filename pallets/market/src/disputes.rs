@@ -16,13 +16,15 @@ use crate::{pallet::*, types::*};
 const JURY_DOMAIN: &[u8] = b"tessera/jury/v1";
 
 impl<T: Config> Pallet<T> {
-    /// Opens a dispute over `job` (with the `challenge` that caused it, if any). The committee
-    /// is drawn in the next block's `on_initialize`, so the call that opens a dispute stays
-    /// cheap whatever the number of providers.
+    /// Opens a dispute over `job` (with the `challenge` that caused it, if any). A refereeable
+    /// job waits `RefereeTimeout` blocks for a `referee` call; any other job's committee is
+    /// drawn in the next block's `on_initialize`, so the call that opens a dispute stays cheap
+    /// whatever the number of providers. Either way, a deadline with no committee yet draws one.
     pub(crate) fn open_dispute(id: JobId, job: &mut Job<T>, challenge: Option<Challenge<T>>, now: BlockNumberFor<T>) {
         let challenger = challenge.as_ref().map(|c| c.challenger.clone());
         DisputeOf::<T>::insert(id, Dispute { challenge, committee: BoundedVec::new(), round: 0 });
-        Self::transition(id, job, Phase::Disputed(now.saturating_add(1u32.into())));
+        let wait = if Self::is_refereeable(job) { T::RefereeTimeout::get() } else { 1u32.into() };
+        Self::transition(id, job, Phase::Disputed(now.saturating_add(wait)));
         Self::deposit_event(Event::DisputeOpened { job: id, challenger });
     }
 

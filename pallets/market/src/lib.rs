@@ -75,6 +75,9 @@ mod invariants;
 mod mock;
 #[cfg(test)]
 mod proptests;
+mod referee;
+#[cfg(test)]
+mod referee_tests;
 mod settlement;
 mod terms;
 #[cfg(test)]
@@ -95,6 +98,10 @@ pub trait BenchmarkHelper<AccountId> {
     fn program(owner: &AccountId) -> tessera_primitives::ProgramId;
     /// The most providers the registry can hold (bounds the committee-draw benchmark).
     fn max_providers() -> u32;
+    /// Uploads the referee's worst case, a program of `code_len` bytes that loads and stores
+    /// at random over the largest memory and calls the host until its fuel runs out
+    /// ([`tessera_executor::worst_case::program`]), and returns its id.
+    fn referee_program(owner: &AccountId, code_len: u32) -> tessera_primitives::ProgramId;
 }
 
 /// Log target of this pallet.
@@ -120,7 +127,7 @@ pub mod pallet {
     use sp_core::H256;
     use sp_runtime::{traits::Zero, Perbill};
     use tessera_primitives::{Fuel, JobId, ProgramId, Receipt};
-    use tessera_traits::{ProgramRegistry, ProviderRegistry};
+    use tessera_traits::{ProgramRegistry, ProviderRegistry, Referee};
 
     /// The in-code storage version.
     const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
@@ -156,6 +163,23 @@ pub mod pallet {
 
         /// The program registry.
         type Programs: ProgramRegistry<Self::AccountId>;
+
+        /// The on-chain referee that re-executes small disputed jobs.
+        type Referee: Referee;
+
+        /// Highest fuel limit of a job whose disputes the referee decides (its weight bounds
+        /// the heaviest referee call, which must fit in a block).
+        #[pallet::constant]
+        type RefereeFuelLimit: Get<Fuel>;
+
+        /// Longest input of a job whose disputes the referee decides.
+        #[pallet::constant]
+        type MaxRefereeInputLen: Get<u32>;
+
+        /// Blocks a refereeable dispute waits for a `referee` call before it goes to a
+        /// committee.
+        #[pallet::constant]
+        type RefereeTimeout: Get<BlockNumberFor<Self>>;
 
         /// Source of randomness for drawing committees.
         type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
@@ -428,6 +452,15 @@ pub mod pallet {
             /// The juror.
             juror: T::AccountId,
         },
+        /// The referee re-executed a disputed job; its receipt decides the dispute.
+        Refereed {
+            /// The job.
+            job: JobId,
+            /// The referee's receipt.
+            receipt: Receipt,
+            /// Who submitted the referee call.
+            by: T::AccountId,
+        },
         /// A committee reached no majority.
         NoMajority {
             /// The job.
@@ -628,6 +661,18 @@ pub mod pallet {
         AlreadyVoted,
         /// The job has ended; its result is in `ResultOf` (until it is pruned).
         JobEnded,
+        /// The job's fuel limit or input is too large for the referee: a committee decides.
+        NotRefereeable,
+        /// A committee was drawn for this dispute: the referee no longer decides it.
+        RefereeClosed,
+        /// The job's input is remote: the referee call must carry its bytes.
+        InputRequired,
+        /// The job's input is on chain: the referee call must not carry one.
+        InputNotNeeded,
+        /// The supplied input does not match the job's input hash and length.
+        InputMismatch,
+        /// The referee's engine could not run the program (nothing was changed).
+        RefereeFailed,
     }
 
     #[pallet::hooks]
@@ -647,6 +692,7 @@ pub mod pallet {
             assert!(!T::ReopenTimeout::get().is_zero(), "ReopenTimeout must be at least 1");
             assert!(!T::MinChallengeWindow::get().is_zero(), "MinChallengeWindow must be at least 1");
             assert!(T::MinChallengeWindow::get() <= T::MaxChallengeWindow::get(), "empty challenge window range");
+            assert!(!T::RefereeTimeout::get().is_zero(), "RefereeTimeout must be at least 1");
         }
 
         #[cfg(feature = "try-runtime")]
@@ -728,6 +774,29 @@ pub mod pallet {
         pub fn vote(origin: OriginFor<T>, job: JobId, receipt: Receipt) -> DispatchResult {
             let who = ensure_signed(origin)?;
             Self::do_vote(who, job, receipt)
+        }
+
+        /// Decides a dispute over a refereeable job (fuel limit at most `RefereeFuelLimit`)
+        /// by re-executing it in the runtime: the referee's receipt settles the job. Anyone may
+        /// call while the dispute waits for the referee; a remote input's bytes must come with
+        /// the call (checked against the job's hash), an inline input must not. Charged for
+        /// the job's fuel limit, refunded to the fuel used, and free when it decides.
+        #[pallet::call_index(7)]
+        #[pallet::weight(
+            Pallet::<T>::referee_weight(
+                T::RefereeFuelLimit::get(),
+                T::Referee::max_code_len(),
+                input.as_ref().map_or(T::MaxInputLen::get(), |i| i.len() as u32),
+            )
+            .saturating_add(T::WeightInfo::settle(T::MaxReplicas::get()))
+        )]
+        pub fn referee(
+            origin: OriginFor<T>,
+            job: JobId,
+            input: Option<BoundedVec<u8, T::MaxRefereeInputLen>>,
+        ) -> DispatchResultWithPostInfo {
+            let who = ensure_signed(origin)?;
+            Self::do_referee(who, job, input)
         }
     }
 }

@@ -117,6 +117,8 @@ pub const MAX_OUTPUT: u32 = 256;
 pub const REVEAL_TIMEOUT: u64 = 5;
 pub const REOPEN_TIMEOUT: u64 = 5;
 pub const VOTE_TIMEOUT: u64 = 5;
+pub const REFEREE_TIMEOUT: u64 = 4;
+pub const MAX_REFEREE_INPUT: u32 = 2_048;
 pub const CHALLENGE_BOND: Balance = 500;
 pub const DEPOSIT_BASE: Balance = 10;
 pub const RETENTION: u64 = 20;
@@ -128,6 +130,10 @@ impl crate::Config for Test {
     type RuntimeHoldReason = RuntimeHoldReason;
     type Providers = Providers;
     type Programs = Programs;
+    type Referee = Programs;
+    type RefereeFuelLimit = RefereeFuelLimit;
+    type MaxRefereeInputLen = ConstU32<MAX_REFEREE_INPUT>;
+    type RefereeTimeout = ConstU64<REFEREE_TIMEOUT>;
     type Randomness = TestRandomness;
     type Treasury = Treasury;
     type MaxReplicas = ConstU32<MAX_REPLICAS>;
@@ -183,6 +189,14 @@ impl crate::BenchmarkHelper<AccountId> for MockHelper {
     fn max_providers() -> u32 {
         32
     }
+    fn referee_program(owner: &AccountId, code_len: u32) -> ProgramId {
+        let code = tessera_executor::worst_case::program(16, code_len);
+        let id = H256(sp_crypto_hashing::blake2_256(&code));
+        if !pallet_programs::ProgramOf::<Test>::contains_key(id) {
+            assert_ok!(Programs::upload_program(RuntimeOrigin::signed(*owner), code.try_into().unwrap()));
+        }
+        id
+    }
 }
 
 parameter_types! {
@@ -192,6 +206,9 @@ parameter_types! {
     pub const MissedDeadlineSlash: Perbill = Perbill::from_percent(5);
     pub const ChallengerShare: Perbill = Perbill::from_percent(50);
     pub const EmissionDecay: Perbill = Perbill::from_percent(10);
+    /// Below the fuel limit of the tests' default job (1,000), so only tests that raise it
+    /// (`RefereeFuelLimit::set`) see refereed disputes; the others exercise committees.
+    pub static RefereeFuelLimit: u64 = 500;
 }
 
 /// Requesters.
