@@ -15,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod audit;
 pub mod emission;
 pub mod pricing;
 pub mod program;

@@ -237,6 +237,15 @@ impl_runtime_apis! {
         ) -> Result<(), tessera_runtime_api::Reason> {
             crate::views::can_claim(id, who)
         }
+
+        fn referee(
+            code: alloc::vec::Vec<u8>,
+            input: alloc::vec::Vec<u8>,
+            fuel: tessera_runtime_api::Fuel,
+            max_output_len: u32,
+        ) -> Result<(tessera_runtime_api::Receipt, alloc::vec::Vec<u8>), tessera_runtime_api::RefereeRefusal> {
+            crate::views::referee(code, input, fuel, max_output_len)
+        }
     }
 
     impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {

@@ -311,3 +311,21 @@ pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
         refusals,
     })
 }
+
+/// The referee's dry run: `code` validated against the program registry's limits and run on
+/// `input` by the same function the market's referee uses.
+pub fn referee(
+    code: Vec<u8>,
+    input: Vec<u8>,
+    fuel: tessera_primitives::Fuel,
+    max_output_len: u32,
+) -> Result<(tessera_primitives::Receipt, Vec<u8>), tessera_runtime_api::RefereeRefusal> {
+    use tessera_executor::{ExecError, RunLimits};
+    let limits = crate::Programs::limits();
+    let run = RunLimits { fuel, max_memory_pages: limits.max_memory_pages, max_output_len };
+    match tessera_executor::referee(&code, &limits, &input, &run) {
+        Ok(e) => Ok((e.receipt, e.output)),
+        Err(ExecError::Instrument(_)) => Err(tessera_runtime_api::RefereeRefusal::InvalidProgram),
+        Err(_) => Err(tessera_runtime_api::RefereeRefusal::EngineFailed),
+    }
+}

@@ -434,11 +434,21 @@ pub fn summarize(reasons: impl IntoIterator<Item = Reason>) -> Vec<ReasonCount> 
     counts
 }
 
+/// Why [`TesseraApi::referee`] gave no receipt.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "std", derive(Serialize, Deserialize))]
+pub enum RefereeRefusal {
+    /// The code is not a valid program under the registry's limits.
+    InvalidProgram,
+    /// The engine failed for a reason outside the program.
+    EngineFailed,
+}
+
 sp_api::decl_runtime_apis! {
     /// Read-only queries over the market and the provider registry.
     ///
-    /// Version 2 added [`TesseraApi::can_claim`].
-    #[api_version(2)]
+    /// Version 2 added [`TesseraApi::can_claim`], version 3 [`TesseraApi::referee`].
+    #[api_version(3)]
     pub trait TesseraApi {
         /// A job by id, live or with its result still kept.
         fn job(id: JobId) -> Option<JobView>;
@@ -460,6 +470,13 @@ sp_api::decl_runtime_apis! {
         /// Whether `who` may claim a replica slot of job `id` now, with the checks
         /// `claim_slot` makes: `Ok`, or the first requirement it fails.
         fn can_claim(id: JobId, who: AccountId) -> Result<(), Reason>;
+
+        /// Runs `code` on `input` as the on-chain referee would (the registry's validation
+        /// and limits, the protocol's metering, the runtime's interpreter), without storing
+        /// anything: the receipt and the output, or why the code cannot run. For conformance
+        /// checks of the referee against the workers' engines, and to price a dispute.
+        #[api_version(3)]
+        fn referee(code: Vec<u8>, input: Vec<u8>, fuel: Fuel, max_output_len: u32) -> Result<(Receipt, Vec<u8>), RefereeRefusal>;
     }
 }
 

@@ -85,6 +85,11 @@ parameter_types! {
     pub const ResultRetention: BlockNumber = DAYS;
     pub const InitialEraEmission: Balance = 10_000 * UNIT;
     pub const EmissionDecay: Perbill = Perbill::from_percent(1);
+    /// Disputes over jobs of at most this much fuel are decided by the referee: the heaviest
+    /// referee call (this fuel, the largest program, the longest input) stays under half of a
+    /// block's normal-class weight (see the tests below and PROTOCOL.md).
+    pub const RefereeFuelLimit: u64 = 10_000_000;
+    pub const RefereeTimeout: BlockNumber = 2 * MINUTES;
     /// 1 TSR per 10^9 units of verified fuel.
     pub const RewardPerFuel: Balance = UNIT / 1_000_000_000;
 }
@@ -94,6 +99,12 @@ impl pallet_market::Config for Runtime {
     type RuntimeHoldReason = RuntimeHoldReason;
     type Providers = Providers;
     type Programs = Programs;
+    /// The program registry runs its own programs with its own limits.
+    type Referee = Programs;
+    type RefereeFuelLimit = RefereeFuelLimit;
+    /// 1 MiB, like the largest program: a remote input supplied with a referee call.
+    type MaxRefereeInputLen = ConstU32<{ 1024 * 1024 }>;
+    type RefereeTimeout = RefereeTimeout;
     /// Block-hash randomness: biasable by block authors, so committees are drawn from it mixed
     /// with the job id and round, and never by the party who benefits (see PROTOCOL.md).
     type Randomness = RandomnessCollectiveFlip;
@@ -165,6 +176,18 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
     fn max_providers() -> u32 {
         1_024
     }
+
+    fn referee_program(owner: &AccountId, code_len: u32) -> tessera_primitives::ProgramId {
+        use frame_support::traits::Get;
+        let pages = <Runtime as pallet_programs::Config>::MaxMemoryPages::get();
+        let code = tessera_executor::worst_case::program(pages, code_len);
+        let id = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&code);
+        if !pallet_programs::ProgramOf::<Runtime>::contains_key(id) {
+            Programs::upload_program(crate::RuntimeOrigin::signed(owner.clone()), code.try_into().expect("fits"))
+                .expect("the worst-case program is valid");
+        }
+        id
+    }
 }
 
 #[cfg(test)]
@@ -186,6 +209,7 @@ mod tests {
             + reopens * (ReopenTimeout::get() + timeout)
             + RevealTimeout::get()
             + MaxChallengeWindow::get()
+            + RefereeTimeout::get()
             + 1 // committee draw
             + rounds * VoteTimeout::get()
             + 1; // tally
@@ -218,5 +242,23 @@ mod tests {
             worst.ref_time() <= block.ref_time() / 4 && worst.proof_size() <= block.proof_size() / 4,
             "worst hook {worst:?} vs block {block:?}"
         );
+    }
+
+    /// The heaviest referee call (the referee's fuel limit, the largest program, the longest
+    /// input, settlement of the most replicas) fits in half of a normal extrinsic, so a
+    /// referee call never crowds a block, and its fee is covered many times by the bond.
+    #[test]
+    fn the_heaviest_referee_call_fits_in_half_an_extrinsic_and_the_bond_pays_for_it() {
+        use frame_support::dispatch::DispatchClass;
+        type W = pallet_market::weights::SubstrateWeight<Runtime>;
+        let replicas: u32 = <Runtime as pallet_market::Config>::MaxReplicas::get();
+        let heaviest = pallet_market::Pallet::<Runtime>::max_referee_weight().saturating_add(W::settle(replicas));
+        let normal = crate::configs::system::RuntimeBlockWeights::get()
+            .get(DispatchClass::Normal)
+            .max_extrinsic
+            .expect("normal extrinsics are bounded");
+        assert!(heaviest.all_lte(normal.saturating_div(2)), "referee {heaviest:?} vs extrinsic {normal:?}");
+        let fee: Balance = pallet_transaction_payment::Pallet::<Runtime>::weight_to_fee(heaviest);
+        assert!(fee.saturating_mul(10) <= ChallengeBond::get(), "referee fee {fee} vs bond {}", ChallengeBond::get());
     }
 }
