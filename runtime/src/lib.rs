@@ -56,10 +56,12 @@ pub mod opaque {
 }
 
 impl_opaque_keys! {
-    /// The session keys of a validator: Aura for authoring, GRANDPA for finality.
+    /// The session keys of a validator: Aura for authoring, GRANDPA for finality, and the
+    /// auditor key its off-chain worker signs challenges with.
     pub struct SessionKeys {
         pub aura: Aura,
         pub grandpa: Grandpa,
+        pub audit: Audit,
     }
 }
 
@@ -70,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("tessera"),
     impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
     authoring_version: 1,
-    spec_version: 102,
+    spec_version: 103,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -216,4 +218,7 @@ mod runtime {
 
     #[runtime::pallet_index(22)]
     pub type Market = pallet_market;
+
+    #[runtime::pallet_index(23)]
+    pub type Audit = pallet_audit;
 }

@@ -120,6 +120,10 @@ impl Executor {
 struct Constants {
     limits: ProgramLimits,
     heartbeat_timeout: u64,
+    /// Disputes over jobs of at most this much fuel are decided by the on-chain referee.
+    referee_fuel_limit: u64,
+    /// Longest remote input a referee call may carry.
+    max_referee_input_len: u32,
 }
 
 /// Why an execution was started.
@@ -192,6 +196,9 @@ struct Tracked {
     votes: BTreeMap<JobId, Option<Receipt>>,
     /// Agreed results to audit, with the receipt agreed.
     audits: BTreeMap<JobId, Receipt>,
+    /// Disputes it is a party to (replica or challenger) that the on-chain referee can decide:
+    /// it submits the referee call until the job ends or a committee is drawn.
+    referee: BTreeSet<JobId>,
     /// Executions by (job, purpose): running, done, or failed at a block (retried later).
     executions: HashMap<(JobId, Purpose), Run>,
     /// A replica of its ended or was faulted: retry the open jobs.
@@ -219,6 +226,7 @@ impl Tracked {
         }
         self.votes.remove(&job);
         self.audits.remove(&job);
+        self.referee.remove(&job);
     }
 }
 
@@ -355,10 +363,14 @@ impl Worker {
     }
 
     fn constants(&self, at: &AtBlock) -> Result<Constants, ClientError> {
-        let heartbeat = at.constants().entry(chain::constants().providers().heartbeat_timeout());
+        let c = at.constants();
+        let market = chain::constants().market();
+        let heartbeat = c.entry(chain::constants().providers().heartbeat_timeout());
         Ok(Constants {
             limits: Client::program_limits(at)?,
             heartbeat_timeout: u64::from(heartbeat.map_err(tessera_client::subxt_error)?),
+            referee_fuel_limit: c.entry(market.referee_fuel_limit()).map_err(tessera_client::subxt_error)?,
+            max_referee_input_len: c.entry(market.max_referee_input_len()).map_err(tessera_client::subxt_error)?,
         })
     }
 
@@ -503,7 +515,14 @@ impl Worker {
             }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::DisputeOpened>() {
             t.audits.remove(&e.job);
+            if t.mine.contains_key(&e.job) || e.challenger.as_ref() == Some(&me) {
+                t.referee.insert(e.job);
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::Refereed>() {
+            t.referee.remove(&e.job);
+            info!(job = e.job, by = %e.by, "the referee decided the dispute");
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::CommitteeDrawn>() {
+            t.referee.remove(&e.job);
             if e.jurors.0.contains(&me) {
                 info!(job = e.job, round = e.round, "drawn as a juror");
                 t.votes.insert(e.job, None);
@@ -709,7 +728,67 @@ impl Worker {
         self.submit(client, now, job, "vote", call);
     }
 
+    /// Submits the referee call for a dispute this worker is a party to, when the job is small
+    /// enough for the referee, with the input's bytes when they are off chain.
+    fn referee(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants, job: JobId) {
+        let now = at.block_number();
+        if let Some(sent) = self.in_flight.get(&(job, "referee")) {
+            if now < sent + RETRY_AFTER_BLOCKS {
+                return;
+            }
+        }
+        self.in_flight.insert((job, "referee"), now);
+        let (client, at, constants) = (client.clone(), at.clone(), *constants);
+        let (signer, fetcher, metrics) = (self.signer.clone(), self.fetcher.clone(), self.metrics.clone());
+        tokio::spawn(async move {
+            let call = async {
+                let view = client.rpc().job(job, Some(at.block_hash())).await.map_err(|e| e.to_string())?;
+                let live = view.and_then(|v| v.live).ok_or("the job has ended")?;
+                if live.fuel_limit > constants.referee_fuel_limit ||
+                    live.input_len > u64::from(constants.max_referee_input_len)
+                {
+                    return Ok(None); // a committee decides
+                }
+                let spec = at
+                    .storage()
+                    .try_fetch(chain::storage().market().input_of().unvalidated(), (job,))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the job has no input")?
+                    .decode()
+                    .map_err(|e| e.to_string())?;
+                let input = match spec {
+                    InputSpec::Inline(_) => None,
+                    InputSpec::Remote { hash, len, uri } => {
+                        let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
+                        let bytes = fetcher.fetch(&uri, len, &hash.0).await.map_err(|e| e.to_string())?;
+                        Some(chain::runtime_types::bounded_collections::bounded_vec::BoundedVec(bytes))
+                    },
+                };
+                Ok::<_, String>(Some(chain::transactions().market().referee(job, input)))
+            };
+            match call.await {
+                Ok(Some(call)) => {
+                    metrics.submitted.with_label_values(&["referee"]).inc();
+                    match client.submit(&signer, &call).await {
+                        Ok(included) => info!(job, call = "referee", block = %included.block, "included"),
+                        Err(e) => {
+                            metrics.failed.with_label_values(&["referee"]).inc();
+                            warn!(job, call = "referee", error = %e, "extrinsic did not go through");
+                        },
+                    }
+                },
+                Ok(None) => debug!(job, "too large for the referee: a committee decides"),
+                Err(e) => warn!(job, error = %e, "cannot submit the referee call"),
+            }
+        });
+    }
+
     fn start_votes_and_audits(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants) {
+        let disputes: Vec<JobId> = self.tracked.referee.iter().copied().collect();
+        for job in disputes {
+            self.referee(client, at, constants, job);
+        }
         let votes: Vec<(JobId, Option<Receipt>)> = self.tracked.votes.iter().map(|(j, r)| (*j, *r)).collect();
         for (job, receipt) in votes {
             match receipt {

@@ -7,6 +7,9 @@
 //!     automatic dispute when it disagrees with an honest replica, and by an auditor's challenge
 //!     when it is the only replica; it is slashed, the honest replica is paid, the challenger
 //!     gets its bond back and a pending share of the slash;
+//!     small disputes are decided by the runtime's referee, a large one by a committee;
+//! (e) the dev validator's off-chain auditor catches a lone liar nobody else checks: it
+//!     challenges with Alice's auditor key, the referee decides, the requester is refunded;
 //! (c) a worker killed with -9 between commit and reveal is restarted, reveals with the salt from
 //!     its database and is paid;
 //! (d) the `tessera` CLI posts the Mandelbrot job (quoted by the node's `tessera_quoteJob`),
@@ -213,6 +216,11 @@ fn fees(events: &[Event]) -> BTreeMap<AccountId, Balance> {
 
 use chain::runtime_types::pallet_market::pallet::Event as Market;
 
+/// A fuel limit the runtime's referee decides disputes of (`RefereeFuelLimit`).
+const REFEREED_FUEL: u64 = 10_000_000;
+/// One above it: a committee decides.
+const COMMITTEE_FUEL: u64 = REFEREED_FUEL + 1;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_two_honest_workers_settle_a_job_and_balances_move_as_documented() {
     let chain = Chain::start("honest").await;
@@ -317,22 +325,42 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
     // Job 1: Eve is the only replica; an auditor challenges.
     let input = tessera_examples::input::hash_chain(1_000, b"audit me");
     let before = chain.best().await;
-    let alone = chain.post(&alice, program, &input, 1, 10_000_000).await;
+    let alone = chain.post(&alice, program, &input, 1, REFEREED_FUEL).await;
     chain
         .until("Eve's claim", 20, || async { (!chain.job(alone).await?.live?.slots.is_empty()).then_some(()) })
         .await;
     // Job 2: Eve and honest Bob are replicas; their receipts differ, a dispute opens by itself.
+    // Both jobs are small: the runtime's referee decides them, no committee is drawn.
     let _bob = chain.worker("//Bob", 1, &[]);
     chain.registered(&[&bob]).await;
-    let paired = chain.post(&alice, program, &input, 2, 10_000_000).await;
+    let paired = chain.post(&alice, program, &input, 2, REFEREED_FUEL).await;
+    let first = chain.ended(alone, 200).await.max(chain.ended(paired, 200).await);
+    // Job 3: the same pair on a job too large for the referee: a committee decides.
+    let large = chain.post(&alice, program, &input, 2, COMMITTEE_FUEL).await;
+    let last = chain.ended(large, 300).await.max(first);
 
-    let last = chain.ended(alone, 200).await.max(chain.ended(paired, 200).await);
     let events = chain.events(before + 1, last).await;
-    let truth = honest_receipt(&chain.limits().await, code, &input, 10_000_000);
-    for job in [alone, paired] {
+    for (job, fuel) in [(alone, REFEREED_FUEL), (paired, REFEREED_FUEL), (large, COMMITTEE_FUEL)] {
+        let truth = honest_receipt(&chain.limits().await, code, &input, fuel);
         let (status, result) = chain.result(job).await;
         assert_eq!((status, result.receipt), (JobStatus::Settled, Some(truth)), "job {job}");
     }
+    let refereed: Vec<JobId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Market(Market::Refereed { job, .. }) => Some(*job),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refereed, vec![alone, paired], "the referee decided the small disputes, and only those");
+    let drawn: Vec<JobId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Market(Market::CommitteeDrawn { job, .. }) => Some(*job),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(drawn, vec![large], "a committee only for the large job");
     let slashed: Vec<(JobId, AccountId)> = events
         .iter()
         .filter_map(|e| match e {
@@ -341,8 +369,10 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
         })
         .collect();
     assert!(slashed.iter().all(|(_, who)| *who == eve.account()), "only the liar is slashed: {slashed:?}");
-    assert!(slashed.contains(&(alone, eve.account())) && slashed.contains(&(paired, eve.account())), "{slashed:?}");
-    // Bob, the honest replica, is paid for the paired job; Eve is paid for nothing.
+    for job in [alone, paired, large] {
+        assert!(slashed.contains(&(job, eve.account())), "job {job}: {slashed:?}");
+    }
+    // Bob, the honest replica, is paid for the paired jobs; Eve is paid for nothing.
     let paid: Vec<(JobId, AccountId)> = events
         .iter()
         .filter_map(|e| match e {
@@ -350,7 +380,7 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
             _ => None,
         })
         .collect();
-    assert_eq!(paid, vec![(paired, bob.account())]);
+    assert_eq!(paid, vec![(paired, bob.account()), (large, bob.account())]);
     // The challenge on the lone job was upheld: the challenger's bond is back, and it is the
     // beneficiary of half the pending slash (paid out after the slash deferral).
     let challenger = events
@@ -360,8 +390,9 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
             _ => None,
         })
         .expect("the lone job's challenge was upheld");
-    // Any honest worker may be first to audit and challenge (Bob audits too once started).
-    let honest = [bob.account(), charlie.account(), dave.account(), ferdie.account()];
+    // Any honest worker may be first to audit and challenge (Bob audits too once started), or
+    // the dev validator's own auditor (Alice's key).
+    let honest = [alice.account(), bob.account(), charlie.account(), dave.account(), ferdie.account()];
     assert!(honest.contains(&challenger), "an honest auditor challenged");
     let bond_released = events.iter().any(|e| {
         use chain::runtime_types::pallet_balances::pallet::Event as Balances;
@@ -387,8 +418,57 @@ async fn b_a_lying_worker_is_caught_slashed_and_the_honest_are_paid() {
         }
     }
     assert!(to_challenger, "half the liar's slash is scheduled to the challenger");
-    let jurors_rewarded = events.iter().filter(|e| matches!(e, Event::Market(Market::JurorRewarded { .. }))).count();
+    let jurors_rewarded = events
+        .iter()
+        .filter(|e| matches!(e, Event::Market(Market::JurorRewarded { job, .. }) if *job == large))
+        .count();
     assert!(jurors_rewarded >= 2, "jurors who voted with the majority are rewarded");
+}
+
+/// The dev validator's off-chain auditor (Alice's `audt` key, audit rate raised to 100 % in its
+/// node's local storage) catches a lie nobody else looks at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_the_validators_auditor_catches_a_lone_liar_and_the_requester_is_refunded() {
+    let chain = Chain::start("auditor").await;
+    let (alice, eve, ferdie) = (signer("//Alice"), signer("//Eve"), signer("//Ferdie"));
+    let code = tessera_examples::HASH_CHAIN;
+    let program = chain.upload(&ferdie, code).await;
+    let hex = |bytes: &[u8]| format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let (rate_key, all) = (hex(b"tessera/audit/rate"), hex(&1_000_000_000u32.to_le_bytes()));
+    let _: Option<()> = chain
+        .client
+        .request("offchain_localStorageSet", tessera_client::rpc_params!["PERSISTENT", rate_key, all])
+        .await
+        .expect("offchain_localStorageSet");
+    // Eve is the only worker, and it lies; it does not audit.
+    let _eve = chain.worker("//Eve", 1, &["--dishonest-for-tests", "--audit", "false"]);
+    chain.registered(&[&eve]).await;
+
+    let input = tessera_examples::input::hash_chain(1_000, b"nobody checks this");
+    let before = chain.best().await;
+    let job = chain.post(&ferdie, program, &input, 1, REFEREED_FUEL).await;
+    let ended = chain.ended(job, 120).await;
+    let events = chain.events(before + 1, ended).await;
+
+    let truth = honest_receipt(&chain.limits().await, code, &input, REFEREED_FUEL);
+    let (status, result) = chain.result(job).await;
+    assert_eq!((status, result.receipt), (JobStatus::Settled, Some(truth)), "the referee's receipt is the truth");
+    let challenger = events.iter().find_map(|e| match e {
+        Event::Market(Market::DisputeOpened { job: j, challenger }) if *j == job => challenger.clone(),
+        _ => None,
+    });
+    assert_eq!(challenger, Some(alice.account()), "the validator's auditor challenged");
+    assert!(events.iter().any(|e| matches!(e, Event::Market(Market::Refereed { job: j, .. }) if *j == job)));
+    assert!(events.iter().any(|e| matches!(e, Event::Market(Market::ChallengeUpheld { job: j, .. }) if *j == job)));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Market(Market::WrongResult { job: j, provider, slashed }) if *j == job && *provider == eve.account() && *slashed > 0)),
+        "the liar is slashed"
+    );
+    // The requester pays nobody: everything but the (zero) fee comes back.
+    assert_eq!((result.paid, result.fee), (0, 0));
+    let escrow = Balance::from(REFEREED_FUEL) + Balance::from(REFEREED_FUEL) / 20;
+    assert_eq!(result.refunded, escrow, "the requester is refunded the whole escrow");
+    assert!(chain.log_glob("node").contains("challenging"), "the node logged the audit");
 }
 
 /// Runs the `tessera` CLI against `chain` as Alice; returns (success, stdout, stderr).

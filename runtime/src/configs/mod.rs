@@ -5,7 +5,9 @@
 //! - [`monetary`]: balances (holds and freezes), transaction payment.
 //! - [`governance`]: sudo and the randomness source.
 //! - [`market`]: the marketplace pallets (providers) and the treasury account.
+//! - [`audit`]: validators' off-chain auditors and signing from off-chain workers.
 
+pub mod audit;
 pub mod consensus;
 pub mod governance;
 pub mod market;
