@@ -164,3 +164,6 @@ pub fn referee(code: &[u8], limits: &ProgramLimits, input: &[u8], run: &RunLimit
 }
 
 pub mod worst_case;
+
+#[cfg(feature = "corpus")]
+pub mod corpus;

@@ -49,6 +49,20 @@ fn module(body: &str) -> String {
     format!("(module {IO} (memory (export \"memory\") 1 256) {body})")
 }
 
+/// The corpus gets one receipt and output from wasmtime, from wasmi and from the referee's
+/// entry point (validation and instrumentation included); the runtime's WASM referee is held to
+/// the same receipts by `runtime/tests/referee_wasm.rs`.
+#[test]
+fn the_corpus_gives_one_receipt_on_every_engine() {
+    let e = Engines::new();
+    let limits = ProgramLimits { max_code_len: 1024 * 1024, ..LIMITS };
+    for case in tessera_executor::corpus::cases() {
+        let fast = e.both(&prepare(&case.code, &limits).expect("valid"), &case.input, case.limits);
+        let refereed = tessera_executor::referee(&case.code, &limits, &case.input, &case.limits).expect("referee runs");
+        assert_eq!(refereed, fast, "{}: the referee disagrees", case.name);
+    }
+}
+
 #[test]
 fn echo_copies_input_to_output() {
     let e = Engines::new();

@@ -4,10 +4,11 @@
 //! chain), so both sides compute commitments, prices and sampling bit for bit alike. Everything
 //! here is a plain function of its inputs: no storage, no I/O, `no_std`.
 //!
-//! - [`receipt`]: what an execution yields ([`Receipt`]) and the commitment that binds it.
+//! - [`receipt`]: what an execution yields ([`Receipt`]), the commitment that binds it and a
+//!   juror's sealed vote.
 //! - [`pricing`]: escrow, payment and protocol fee of a job ([`pricing::quote`]).
 //! - [`reputation`]: a provider's decayed reputation score.
-//! - [`sampling`]: deterministic sampling of distinct jurors from a seed.
+//! - [`sampling`]: deterministic, stake-weighted sampling of distinct jurors from a seed.
 //! - [`emission`]: the per-era budget of rewards for verified work.
 //! - [`verdict`]: whether replicas agree, and what a committee decided.
 //! - [`program`]: the host ABI of job programs and the validation every program passes.
@@ -24,7 +25,7 @@ pub mod reputation;
 pub mod sampling;
 pub mod verdict;
 
-pub use receipt::{commitment, ExitStatus, Receipt};
+pub use receipt::{commitment, vote_commitment, ExitStatus, Receipt};
 
 /// A job's id: a counter, never reused.
 pub type JobId = u64;

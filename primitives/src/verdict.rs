@@ -7,8 +7,26 @@
 //!   of the *drawn* committee, not of the votes cast, so jurors who stay silent cannot let a
 //!   minority decide.
 use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
 
 use crate::Receipt;
+
+/// Where a dispute round is (the chain keeps it in the dispute; views report it). Each stage
+/// ends at the job's deadline at the latest.
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+pub enum DisputeStage {
+    /// No committee yet: the on-chain referee may decide (round 0 of a small job); at the
+    /// deadline a committee is drawn from randomness of blocks that came after the stage began.
+    Drawing,
+    /// The committee re-executes and submits sealed votes.
+    Voting,
+    /// Jurors who sealed a vote open it.
+    Revealing,
+}
 
 /// How the revealed receipts of a job's replicas relate.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

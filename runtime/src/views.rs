@@ -56,8 +56,10 @@ fn live_view(id: JobId, job: Job<Runtime>) -> JobView {
         challenger: d.challenge.as_ref().map(|c| c.challenger.clone()),
         bond: d.challenge.as_ref().map_or(0, |c| c.bond),
         round: d.round,
+        stage: d.stage,
         jurors: d.committee.iter().map(|j| j.who.clone()).collect(),
-        votes: d.committee.iter().filter(|j| j.vote.is_some()).count() as u32,
+        voted: d.committee.iter().filter(|j| j.sealed.is_some()).map(|j| j.who.clone()).collect(),
+        revealed: d.committee.iter().filter(|j| j.vote.is_some()).map(|j| j.who.clone()).collect(),
     });
     JobView {
         id,

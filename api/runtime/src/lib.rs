@@ -18,7 +18,7 @@ use scale_info::TypeInfo;
 use sp_core::H256;
 pub use sp_runtime::Permill;
 use sp_runtime::AccountId32;
-pub use tessera_primitives::{Fuel, JobId, ProgramId, Receipt};
+pub use tessera_primitives::{verdict::DisputeStage, Fuel, JobId, ProgramId, Receipt};
 
 #[cfg(feature = "std")]
 use serde::{Deserialize, Serialize};
@@ -90,10 +90,14 @@ pub struct DisputeView {
     pub bond: Balance,
     /// Committee draws so far.
     pub round: u32,
+    /// Where the round is.
+    pub stage: DisputeStage,
     /// The committee (empty until drawn).
     pub jurors: Vec<AccountId>,
-    /// Votes cast.
-    pub votes: u32,
+    /// Jurors who submitted a sealed vote.
+    pub voted: Vec<AccountId>,
+    /// Jurors who revealed their vote (what they voted is in the `VoteRevealed` events).
+    pub revealed: Vec<AccountId>,
 }
 
 /// The terms and state of a job that has not ended.

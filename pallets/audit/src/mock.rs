@@ -69,6 +69,7 @@ parameter_types! {
     pub const CancellationCompensation: Perbill = Perbill::from_percent(20);
     pub const WrongResultSlash: Perbill = Perbill::from_percent(10);
     pub const MissedDeadlineSlash: Perbill = Perbill::from_percent(1);
+    pub const MinorityVoteSlash: Perbill = Perbill::from_percent(5);
     pub const ChallengerShare: Perbill = Perbill::from_percent(50);
     pub const EmissionDecay: Perbill = Perbill::from_percent(10);
     pub static AuditRate: Perbill = Perbill::one();
@@ -144,7 +145,11 @@ impl pallet_market::Config for Test {
     type ReopenTimeout = ConstU64<5>;
     type MaxReopens = ConstU32<1>;
     type CommitteeSize = ConstU32<3>;
+    type DrawDelay = ConstU64<1>;
+    type JurorStakeCap = ConstU64<{ 10 * MIN_STAKE }>;
     type VoteTimeout = ConstU64<5>;
+    type VoteRevealTimeout = ConstU64<3>;
+    type MinorityVoteSlash = MinorityVoteSlash;
     type MaxDisputeRounds = ConstU32<2>;
     type ChallengeBond = ConstU64<CHALLENGE_BOND>;
     type ProtocolFee = ProtocolFee;

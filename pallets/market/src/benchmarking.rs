@@ -107,6 +107,30 @@ fn go_to<T: Config>(at: BlockNumberFor<T>) {
     DeadlineCursor::<T>::put(at);
 }
 
+/// The salt of the benchmarks' sealed votes.
+const VOTE_SALT: [u8; 32] = [7; 32];
+
+/// `juror`'s sealed vote for `rc` in `job`'s current round.
+fn sealed_vote<T: Config>(job: JobId, juror: &T::AccountId, rc: &Receipt) -> sp_core::H256 {
+    let round = DisputeOf::<T>::get(job).unwrap().round;
+    tessera_primitives::vote_commitment(job, round, juror, rc, &VOTE_SALT)
+}
+
+/// A challenged job of `r` agreeing replicas whose committee of `c` (all the other providers)
+/// has been drawn; returns the job and its jurors.
+fn drawn<T: Config>(r: u32, c: u32) -> (JobId, Vec<T::AccountId>) {
+    let (job, _) = agreed::<T>(r, &output_bytes::<T>());
+    providers::<T>("juror", c);
+    Pallet::<T>::do_challenge(funded::<T>("challenger", 0), job).unwrap();
+    let at = deadline::<T>(job);
+    go_to::<T>(at);
+    Pallet::<T>::on_initialize(at);
+    let committee: Vec<T::AccountId> =
+        DisputeOf::<T>::get(job).unwrap().committee.iter().map(|j| j.who.clone()).collect();
+    assert_eq!(committee.len() as u32, c);
+    (job, committee)
+}
+
 fn output_bytes<T: Config>() -> Vec<u8> {
     vec![42u8; T::MaxOutputLen::get() as usize]
 }
@@ -190,23 +214,33 @@ mod benches {
 
     #[benchmark]
     fn vote() {
-        // The last vote of a full committee: it also moves the tally to the next block.
-        let (job, _) = agreed::<T>(T::MaxReplicas::get(), &output_bytes::<T>());
-        let jurors = providers::<T>("juror", T::CommitteeSize::get());
-        Pallet::<T>::do_challenge(funded::<T>("challenger", 0), job).unwrap();
-        let at = deadline::<T>(job);
-        go_to::<T>(at);
-        Pallet::<T>::on_initialize(at);
-        let committee: Vec<T::AccountId> =
-            DisputeOf::<T>::get(job).unwrap().committee.iter().map(|j| j.who.clone()).collect();
-        assert_eq!(committee.len(), jurors.len());
+        // The last sealed vote of a full committee: it also opens the reveals of votes.
+        let (job, committee) = drawn::<T>(T::MaxReplicas::get(), T::CommitteeSize::get());
         let rc = receipt(&output_bytes::<T>());
         for j in &committee[..committee.len() - 1] {
-            Pallet::<T>::do_vote(j.clone(), job, rc).unwrap();
+            Pallet::<T>::do_vote(j.clone(), job, sealed_vote::<T>(job, j, &rc)).unwrap();
+        }
+        let last = committee[committee.len() - 1].clone();
+        let sealed = sealed_vote::<T>(job, &last, &rc);
+        #[extrinsic_call]
+        _(RawOrigin::Signed(last), job, sealed);
+        assert_eq!(DisputeOf::<T>::get(job).unwrap().stage, DisputeStage::Revealing);
+    }
+
+    #[benchmark]
+    fn reveal_vote() {
+        // The last reveal of a full committee: it also moves the tally to the next block.
+        let (job, committee) = drawn::<T>(T::MaxReplicas::get(), T::CommitteeSize::get());
+        let rc = receipt(&output_bytes::<T>());
+        for j in &committee {
+            Pallet::<T>::do_vote(j.clone(), job, sealed_vote::<T>(job, j, &rc)).unwrap();
+        }
+        for j in &committee[..committee.len() - 1] {
+            Pallet::<T>::do_reveal_vote(j.clone(), job, rc, VOTE_SALT).unwrap();
         }
         let last = committee[committee.len() - 1].clone();
         #[extrinsic_call]
-        _(RawOrigin::Signed(last), job, rc);
+        _(RawOrigin::Signed(last), job, rc, VOTE_SALT);
         assert!(DisputeOf::<T>::get(job).unwrap().committee.iter().all(|j| j.vote.is_some()));
     }
 
@@ -302,17 +336,13 @@ mod benches {
         // A rejected challenge: every replica is paid and rewarded and gets a share of the
         // bond, every juror is rewarded.
         let output = output_bytes::<T>();
-        let (job, _) = agreed::<T>(r, &output);
-        providers::<T>("juror", c);
-        Pallet::<T>::do_challenge(funded::<T>("challenger", 0), job).unwrap();
-        let at = deadline::<T>(job);
-        go_to::<T>(at);
-        Pallet::<T>::on_initialize(at);
+        let (job, committee) = drawn::<T>(r, c);
         let rc = receipt(&output);
-        let committee: Vec<T::AccountId> =
-            DisputeOf::<T>::get(job).unwrap().committee.iter().map(|j| j.who.clone()).collect();
-        for j in committee {
-            Pallet::<T>::do_vote(j, job, rc).unwrap();
+        for j in &committee {
+            Pallet::<T>::do_vote(j.clone(), job, sealed_vote::<T>(job, j, &rc)).unwrap();
+        }
+        for j in &committee {
+            Pallet::<T>::do_reveal_vote(j.clone(), job, rc, VOTE_SALT).unwrap();
         }
         let at = deadline::<T>(job);
         go_to::<T>(at);

@@ -1,14 +1,14 @@
 //! The bodies of the calls. Each checks its preconditions first (so a failing call changes
 //! nothing), then changes the job, moving it to its next phase through
 //! [`Pallet::transition`] when the call completes one (the last claim, commitment or reveal,
-//! a challenge, the last vote).
+//! a challenge, the last sealed vote or reveal of a vote).
 
 use frame_support::{pallet_prelude::*, traits::fungible::MutateHold};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_crypto_hashing::blake2_256;
 use sp_runtime::traits::Saturating;
-use tessera_primitives::{commitment, ExitStatus, JobId, Receipt};
+use tessera_primitives::{commitment, vote_commitment, ExitStatus, JobId, Receipt};
 use tessera_traits::{ProgramRegistry, ProviderRegistry};
 
 use crate::{pallet::*, types::*};
@@ -30,6 +30,17 @@ impl<T: Config> Pallet<T> {
                 Error::<T>::JobNotFound
             }
         })
+    }
+
+    /// What every revealed receipt of `job` (a replica's or a juror's) must satisfy: no more
+    /// fuel than the job's limit, and an out-of-fuel receipt reports exactly the limit.
+    pub(crate) fn check_receipt(job: &Job<T>, receipt: &Receipt) -> DispatchResult {
+        ensure!(receipt.fuel_used <= job.terms.fuel_limit, Error::<T>::FuelAboveLimit);
+        ensure!(
+            receipt.status != ExitStatus::OutOfFuel || receipt.fuel_used == job.terms.fuel_limit,
+            Error::<T>::InconsistentReceipt
+        );
+        Ok(())
     }
 
     /// `post_job`: checks the terms and input, holds escrow and deposit, stores the job in
@@ -148,11 +159,7 @@ impl<T: Config> Pallet<T> {
         ensure!(now <= deadline, Error::<T>::DeadlinePassed);
         let i = job.slot_of(&who).ok_or(Error::<T>::NotReplica)?;
         ensure!(job.slots[i].receipt.is_none(), Error::<T>::AlreadyRevealed);
-        ensure!(receipt.fuel_used <= job.terms.fuel_limit, Error::<T>::FuelAboveLimit);
-        ensure!(
-            receipt.status != ExitStatus::OutOfFuel || receipt.fuel_used == job.terms.fuel_limit,
-            Error::<T>::InconsistentReceipt
-        );
+        Self::check_receipt(&job, &receipt)?;
         ensure!(
             job.slots[i].commitment == Some(commitment(id, &who, &receipt, &salt)),
             Error::<T>::CommitmentMismatch
@@ -190,21 +197,52 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// `vote`: records a juror's vote; once everyone voted, the tally moves to the next block.
-    pub(crate) fn do_vote(who: T::AccountId, id: JobId, receipt: Receipt) -> DispatchResult {
+    /// `vote`: records a juror's sealed vote; once every juror voted, the reveals of votes
+    /// open at once.
+    pub(crate) fn do_vote(who: T::AccountId, id: JobId, sealed: H256) -> DispatchResult {
         let mut job = Self::live_job(id)?;
         let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
         let now = Self::now();
         ensure!(now <= deadline, Error::<T>::DeadlinePassed);
         let mut dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
-        ensure!(!dispute.committee.is_empty(), Error::<T>::CommitteeNotDrawn);
+        match dispute.stage {
+            DisputeStage::Drawing => return Err(Error::<T>::CommitteeNotDrawn.into()),
+            DisputeStage::Revealing => return Err(Error::<T>::NotVoting.into()),
+            DisputeStage::Voting => {},
+        }
         let seat = dispute.committee.iter_mut().find(|j| j.who == who).ok_or(Error::<T>::NotJuror)?;
-        ensure!(seat.vote.is_none(), Error::<T>::AlreadyVoted);
-        seat.vote = Some(receipt);
+        ensure!(seat.sealed.is_none(), Error::<T>::AlreadyVoted);
+        seat.sealed = Some(sealed);
         Self::deposit_event(Event::Voted { job: id, juror: who });
+        if dispute.committee.iter().all(|j| j.sealed.is_some()) {
+            Self::open_vote_reveals(id, &mut job, &mut dispute, now);
+            JobOf::<T>::insert(id, job);
+        }
+        DisputeOf::<T>::insert(id, dispute);
+        Ok(())
+    }
+
+    /// `reveal_vote`: opens a juror's sealed vote, checking the receipt as a replica's reveal
+    /// is checked; once every juror who voted has revealed, the tally moves to the next block.
+    pub(crate) fn do_reveal_vote(who: T::AccountId, id: JobId, receipt: Receipt, salt: [u8; 32]) -> DispatchResult {
+        let mut job = Self::live_job(id)?;
+        let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
+        let now = Self::now();
+        ensure!(now <= deadline, Error::<T>::DeadlinePassed);
+        let mut dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
+        ensure!(dispute.stage == DisputeStage::Revealing, Error::<T>::NotRevealingVotes);
+        let round = dispute.round;
+        let seat = dispute.committee.iter_mut().find(|j| j.who == who).ok_or(Error::<T>::NotJuror)?;
+        let sealed = seat.sealed.ok_or(Error::<T>::VoteNotCast)?;
+        ensure!(seat.vote.is_none(), Error::<T>::VoteAlreadyRevealed);
+        Self::check_receipt(&job, &receipt)?;
+        ensure!(sealed == vote_commitment(id, round, &who, &receipt, &salt), Error::<T>::VoteCommitmentMismatch);
+        seat.vote = Some(receipt);
+        Self::deposit_event(Event::VoteRevealed { job: id, juror: who, receipt });
         let next = now.saturating_add(1u32.into());
-        if dispute.committee.iter().all(|j| j.vote.is_some()) && deadline > next {
-            // Everyone voted: tally in the next block rather than wait for the deadline.
+        let all_in = dispute.committee.iter().all(|j| j.sealed.is_none() || j.vote.is_some());
+        if all_in && deadline > next {
+            // Every juror who voted has revealed: tally in the next block rather than wait.
             Self::transition(id, &mut job, Phase::Disputed(next));
             JobOf::<T>::insert(id, job);
         }

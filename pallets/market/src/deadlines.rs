@@ -128,14 +128,16 @@ impl<T: Config> Pallet<T> {
                     Self::end_unsettled(id, job, Outcome::Inconclusive, |_| false, None);
                     return T::WeightInfo::settle(replicas);
                 };
-                if dispute.committee.is_empty() {
-                    Self::draw_or_give_up(id, job, dispute, now);
-                    T::WeightInfo::draw_committee(T::Providers::provider_count())
-                } else {
-                    let jurors = dispute.committee.len() as u32;
-                    Self::tally(id, job, dispute, now);
-                    T::WeightInfo::resolve_dispute(replicas, jurors)
-                        .saturating_add(T::WeightInfo::draw_committee(T::Providers::provider_count()))
+                match dispute.stage {
+                    DisputeStage::Drawing => {
+                        Self::on_dispute_deadline(id, job, dispute, now);
+                        T::WeightInfo::draw_committee(T::Providers::provider_count())
+                    },
+                    DisputeStage::Voting | DisputeStage::Revealing => {
+                        let jurors = dispute.committee.len() as u32;
+                        Self::on_dispute_deadline(id, job, dispute, now);
+                        T::WeightInfo::resolve_dispute(replicas, jurors)
+                    },
                 }
             },
         }

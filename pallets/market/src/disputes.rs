@@ -1,14 +1,20 @@
-//! Disputes: opening one (replicas disagreed, or a challenge), drawing committees, and
-//! tallying their votes. A dispute's record lives in [`DisputeOf`] only while the job is
-//! `Disputed`; whoever ends the job gets the challenge passed along, not read back.
+//! Disputes: opening one (replicas disagreed, or a challenge), drawing committees, sealed
+//! votes and their reveals, and the tally. A dispute's record lives in [`DisputeOf`] only while
+//! the job is `Disputed`; whoever ends the job gets the challenge passed along, not read back.
+//!
+//! A round goes through [`DisputeStage`]s, each ending at the job's `Disputed` deadline at the
+//! latest: `Drawing` (the referee may decide a refereeable job in round 0; at the deadline a
+//! committee is drawn), `Voting` (sealed votes; the last one ends it early), `Revealing` (jurors
+//! open their votes; the last one moves the tally to the next block). No majority starts the
+//! next round with a new `Drawing` stage.
 
 use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_crypto_hashing::blake2_256;
-use sp_runtime::traits::Saturating;
+use sp_runtime::{traits::Saturating, SaturatedConversion};
 use tessera_primitives::{sampling, verdict, JobId};
-use tessera_traits::{Outcome as Reputation, ProviderRegistry};
+use tessera_traits::{Outcome as Reputation, ProviderRegistry, SlashReason};
 
 use crate::{pallet::*, types::*};
 
@@ -17,15 +23,32 @@ const JURY_DOMAIN: &[u8] = b"tessera/jury/v1";
 
 impl<T: Config> Pallet<T> {
     /// Opens a dispute over `job` (with the `challenge` that caused it, if any). A refereeable
-    /// job waits `RefereeTimeout` blocks for a `referee` call; any other job's committee is
-    /// drawn in the next block's `on_initialize`, so the call that opens a dispute stays cheap
-    /// whatever the number of providers. Either way, a deadline with no committee yet draws one.
+    /// job waits `RefereeTimeout` blocks for a `referee` call, any other job `DrawDelay` blocks;
+    /// then `on_initialize` draws the committee, so the call that opens a dispute stays cheap
+    /// whatever the number of providers, and the draw's seed is not known when it is opened.
     pub(crate) fn open_dispute(id: JobId, job: &mut Job<T>, challenge: Option<Challenge<T>>, now: BlockNumberFor<T>) {
         let challenger = challenge.as_ref().map(|c| c.challenger.clone());
-        DisputeOf::<T>::insert(id, Dispute { challenge, committee: BoundedVec::new(), round: 0 });
-        let wait = if Self::is_refereeable(job) { T::RefereeTimeout::get() } else { 1u32.into() };
+        DisputeOf::<T>::insert(
+            id,
+            Dispute { challenge, committee: BoundedVec::new(), round: 0, stage: DisputeStage::Drawing },
+        );
+        let wait = if Self::is_refereeable(job) { T::RefereeTimeout::get().max(T::DrawDelay::get()) } else { T::DrawDelay::get() };
         Self::transition(id, job, Phase::Disputed(now.saturating_add(wait)));
         Self::deposit_event(Event::DisputeOpened { job: id, challenger });
+    }
+
+    /// A `Disputed` deadline came: the dispute's stage says what is due.
+    pub(crate) fn on_dispute_deadline(id: JobId, mut job: Job<T>, mut dispute: Dispute<T>, now: BlockNumberFor<T>) {
+        match dispute.stage {
+            DisputeStage::Drawing => Self::draw_or_give_up(id, job, dispute, now),
+            DisputeStage::Voting if dispute.committee.iter().any(|j| j.sealed.is_some()) => {
+                Self::open_vote_reveals(id, &mut job, &mut dispute, now);
+                DisputeOf::<T>::insert(id, dispute);
+                JobOf::<T>::insert(id, job);
+            },
+            // Nobody voted (nothing to reveal), or the reveals are over.
+            DisputeStage::Voting | DisputeStage::Revealing => Self::tally(id, job, dispute, now),
+        }
     }
 
     /// Draws a committee for the dispute's next round and gives it `VoteTimeout` blocks, or
@@ -41,6 +64,7 @@ impl<T: Config> Pallet<T> {
         let jurors: BoundedVec<T::AccountId, T::CommitteeSize> =
             BoundedVec::truncate_from(committee.iter().map(|j| j.who.clone()).collect());
         dispute.committee = committee;
+        dispute.stage = DisputeStage::Voting;
         Self::transition(id, &mut job, Phase::Disputed(vote_until));
         let round = dispute.round;
         DisputeOf::<T>::insert(id, dispute);
@@ -48,42 +72,68 @@ impl<T: Config> Pallet<T> {
         Self::deposit_event(Event::CommitteeDrawn { job: id, round, jurors, vote_until });
     }
 
-    /// Draws up to `CommitteeSize` distinct active providers, none of them the requester, a
-    /// replica or the challenger, from the runtime's randomness mixed with the job and round.
-    pub(crate) fn draw_committee(id: JobId, job: &Job<T>, dispute: &Dispute<T>) -> BoundedVec<Juror<T>, T::CommitteeSize> {
-        let subject = (JURY_DOMAIN, id, dispute.round).encode();
+    /// The seed of a dispute round's draw: the runtime's randomness as of the block that draws
+    /// (at least `DrawDelay` blocks after the round began), mixed with the job and round.
+    pub(crate) fn committee_seed(id: JobId, round: u32) -> [u8; 32] {
+        let subject = (JURY_DOMAIN, id, round).encode();
         let (random, _) = T::Randomness::random(&subject);
-        let seed = blake2_256(&(JURY_DOMAIN, random, id, dispute.round).encode());
+        blake2_256(&(JURY_DOMAIN, random, id, round).encode())
+    }
+
+    /// Draws up to `CommitteeSize` distinct active providers, none of them the requester, a
+    /// replica or the challenger, each with probability proportional to its active stake
+    /// capped at `JurorStakeCap` ([`sampling::sample_weighted`]).
+    pub(crate) fn draw_committee(id: JobId, job: &Job<T>, dispute: &Dispute<T>) -> BoundedVec<Juror<T>, T::CommitteeSize> {
+        let seed = Self::committee_seed(id, dispute.round);
         let challenger = dispute.challenge.as_ref().map(|c| &c.challenger);
         let excluded = |who: &T::AccountId| {
             who == &job.requester || job.slot_of(who).is_some() || challenger == Some(who)
         };
-        // The accounts of the indices found eligible, so the drawn ones are not read again.
+        let cap: u128 = T::JurorStakeCap::get().saturated_into();
+        // The accounts of the indices read with a positive weight, so drawn ones are not read again.
         let mut accounts: alloc::collections::btree_map::BTreeMap<u32, T::AccountId> = Default::default();
-        let drawn = sampling::sample_distinct(&seed, T::Providers::provider_count(), T::CommitteeSize::get(), |i| {
+        let drawn = sampling::sample_weighted(&seed, T::Providers::provider_count(), T::CommitteeSize::get(), cap, |i| {
             match T::Providers::provider_at(i) {
                 Some(who) if !excluded(&who) && T::Providers::is_active(&who) => {
-                    accounts.insert(i, who);
-                    true
+                    let weight: u128 = T::Providers::stake_of(&who).saturated_into();
+                    if weight > 0 {
+                        accounts.insert(i, who);
+                    }
+                    weight
                 },
-                _ => false,
+                _ => 0,
             }
         });
         BoundedVec::truncate_from(
             drawn
                 .into_iter()
                 .filter_map(|i| accounts.remove(&i))
-                .map(|who| Juror { who, vote: None })
+                .map(|who| Juror { who, sealed: None, vote: None })
                 .collect(),
         )
     }
 
-    /// Counts a committee's votes: silent jurors are faulted; a strict majority of the drawn
-    /// committee settles the job by its receipt; otherwise the next round is drawn, or after
+    /// Voting is over (every juror voted, or the deadline came with some votes): jurors who
+    /// voted have `VoteRevealTimeout` blocks to open their votes.
+    pub(crate) fn open_vote_reveals(id: JobId, job: &mut Job<T>, dispute: &mut Dispute<T>, now: BlockNumberFor<T>) {
+        let reveal_until = now.saturating_add(T::VoteRevealTimeout::get());
+        dispute.stage = DisputeStage::Revealing;
+        Self::transition(id, job, Phase::Disputed(reveal_until));
+        Self::deposit_event(Event::VoteRevealOpened { job: id, round: dispute.round, reveal_until });
+    }
+
+    /// Counts a committee's revealed votes. Jurors who did not vote, or did not reveal, are
+    /// faulted. A strict majority of the drawn committee settles the job by its receipt: its
+    /// jurors are rewarded, jurors who revealed another receipt lose `MinorityVoteSlash`.
+    /// Otherwise the next round starts (its draw `DrawDelay` blocks later), or after
     /// `MaxDisputeRounds` the job ends inconclusive.
-    pub(crate) fn tally(id: JobId, job: Job<T>, mut dispute: Dispute<T>, now: BlockNumberFor<T>) {
-        for juror in dispute.committee.iter().filter(|j| j.vote.is_none()) {
-            Self::fault(id, &juror.who, Duty::Vote);
+    pub(crate) fn tally(id: JobId, mut job: Job<T>, mut dispute: Dispute<T>, now: BlockNumberFor<T>) {
+        for juror in dispute.committee.iter() {
+            match (juror.sealed, juror.vote) {
+                (None, _) => Self::fault(id, &juror.who, Duty::Vote),
+                (Some(_), None) => Self::fault(id, &juror.who, Duty::RevealVote),
+                (Some(_), Some(_)) => {},
+            }
         }
         let size = dispute.committee.len() as u32;
         match verdict::tally(dispute.committee.iter().filter_map(|j| j.vote.as_ref()), size) {
@@ -96,7 +146,18 @@ impl<T: Config> Pallet<T> {
                             T::Providers::record_outcome(&juror.who, Reputation::Success);
                             Self::deposit_event(Event::JurorRewarded { job: id, juror: juror.who.clone(), reward });
                         },
-                        Some(_) => T::Providers::record_outcome(&juror.who, Reputation::Fault),
+                        Some(_) => {
+                            // Nobody was harmed by an overruled vote, so the slash goes to the
+                            // treasury: paying the majority from it would reward outvoting.
+                            let slashed = T::Providers::slash(
+                                &juror.who,
+                                T::MinorityVoteSlash::get(),
+                                None,
+                                SlashReason::MinorityVote,
+                            );
+                            T::Providers::record_outcome(&juror.who, Reputation::Fault);
+                            Self::deposit_event(Event::JurorSlashed { job: id, juror: juror.who.clone(), slashed });
+                        },
                         None => {},
                     }
                 }
@@ -106,7 +167,10 @@ impl<T: Config> Pallet<T> {
                 Self::deposit_event(Event::NoMajority { job: id, round: dispute.round });
                 if dispute.round < T::MaxDisputeRounds::get() {
                     dispute.committee.clear();
-                    Self::draw_or_give_up(id, job, dispute, now);
+                    dispute.stage = DisputeStage::Drawing;
+                    Self::transition(id, &mut job, Phase::Disputed(now.saturating_add(T::DrawDelay::get())));
+                    DisputeOf::<T>::insert(id, dispute);
+                    JobOf::<T>::insert(id, job);
                 } else {
                     Self::end_unsettled(id, job, Outcome::Inconclusive, |_| false, dispute.challenge);
                 }

@@ -15,7 +15,9 @@
 //! | [`commit`](Pallet::commit) | replica | Committing | submit `commitment(job, provider, receipt, salt)` |
 //! | [`reveal`](Pallet::reveal) | replica | Revealing | reveal receipt, salt and (optionally) the output |
 //! | [`challenge`](Pallet::challenge) | anyone but a replica | Challengeable | hold `ChallengeBond`, open a dispute |
-//! | [`vote`](Pallet::vote) | drawn juror | Disputed | vote the receipt the juror computed |
+//! | [`vote`](Pallet::vote) | drawn juror | Disputed (voting) | seal `vote_commitment(job, round, juror, receipt, salt)` |
+//! | [`reveal_vote`](Pallet::reveal_vote) | juror who voted | Disputed (revealing) | open the sealed vote |
+//! | [`referee`](Pallet::referee) | anyone | Disputed (refereeable, before a draw) | the runtime re-executes the job and settles it |
 //!
 //! ## Phases and deadlines
 //!
@@ -240,9 +242,27 @@ pub mod pallet {
         #[pallet::constant]
         type CommitteeSize: Get<u32>;
 
-        /// Blocks a committee has to vote.
+        /// Blocks between a dispute round's start and its committee draw, so the draw's seed
+        /// comes from blocks that did not exist when the dispute was opened.
+        #[pallet::constant]
+        type DrawDelay: Get<BlockNumberFor<Self>>;
+
+        /// Stake above which a provider's weight in committee draws grows no further.
+        #[pallet::constant]
+        type JurorStakeCap: Get<BalanceOf<Self>>;
+
+        /// Blocks a committee has to submit sealed votes.
         #[pallet::constant]
         type VoteTimeout: Get<BlockNumberFor<Self>>;
+
+        /// Blocks jurors have to reveal their sealed votes once voting closed.
+        #[pallet::constant]
+        type VoteRevealTimeout: Get<BlockNumberFor<Self>>;
+
+        /// Fraction of stake slashed from a juror whose revealed vote differs from the
+        /// committee's verdict.
+        #[pallet::constant]
+        type MinorityVoteSlash: Get<Perbill>;
 
         /// Committees drawn at most per dispute before it is declared inconclusive.
         #[pallet::constant]
@@ -434,7 +454,7 @@ pub mod pallet {
             /// The challenger, if any.
             challenger: Option<T::AccountId>,
         },
-        /// A committee was drawn; it votes until `vote_until`.
+        /// A committee was drawn; it submits sealed votes until `vote_until`.
         CommitteeDrawn {
             /// The job.
             job: JobId,
@@ -445,12 +465,39 @@ pub mod pallet {
             /// Votes are due by this block.
             vote_until: BlockNumberFor<T>,
         },
-        /// A juror voted.
+        /// A juror submitted a sealed vote.
         Voted {
             /// The job.
             job: JobId,
             /// The juror.
             juror: T::AccountId,
+        },
+        /// Voting closed: jurors who voted reveal until `reveal_until`.
+        VoteRevealOpened {
+            /// The job.
+            job: JobId,
+            /// Dispute round.
+            round: u32,
+            /// Reveals of votes are due by this block.
+            reveal_until: BlockNumberFor<T>,
+        },
+        /// A juror opened its sealed vote.
+        VoteRevealed {
+            /// The job.
+            job: JobId,
+            /// The juror.
+            juror: T::AccountId,
+            /// The receipt it voted.
+            receipt: Receipt,
+        },
+        /// A juror voted against the committee's verdict and was slashed.
+        JurorSlashed {
+            /// The job.
+            job: JobId,
+            /// The juror.
+            juror: T::AccountId,
+            /// Stake scheduled for slashing.
+            slashed: BalanceOf<T>,
         },
         /// The referee re-executed a disputed job; its receipt decides the dispute.
         Refereed {
@@ -571,6 +618,8 @@ pub mod pallet {
         Reveal,
         /// Vote as a juror.
         Vote,
+        /// Reveal a juror's sealed vote.
+        RevealVote,
     }
 
     #[pallet::error]
@@ -659,6 +708,16 @@ pub mod pallet {
         NotJuror,
         /// This juror already voted.
         AlreadyVoted,
+        /// The dispute is not collecting sealed votes.
+        NotVoting,
+        /// The dispute is not collecting reveals of votes.
+        NotRevealingVotes,
+        /// This juror did not submit a sealed vote in this round.
+        VoteNotCast,
+        /// This juror already revealed its vote.
+        VoteAlreadyRevealed,
+        /// Receipt and salt do not hash to the juror's sealed vote.
+        VoteCommitmentMismatch,
         /// The job has ended; its result is in `ResultOf` (until it is pruned).
         JobEnded,
         /// The job's fuel limit or input is too large for the referee: a committee decides.
@@ -689,6 +748,9 @@ pub mod pallet {
             assert!(T::MaxTransitionsPerBlock::get() >= 1, "MaxTransitionsPerBlock must be at least 1");
             assert!(!T::RevealTimeout::get().is_zero(), "RevealTimeout must be at least 1");
             assert!(!T::VoteTimeout::get().is_zero(), "VoteTimeout must be at least 1");
+            assert!(!T::VoteRevealTimeout::get().is_zero(), "VoteRevealTimeout must be at least 1");
+            assert!(!T::DrawDelay::get().is_zero(), "DrawDelay must be at least 1");
+            assert!(!T::JurorStakeCap::get().is_zero(), "JurorStakeCap must not be zero");
             assert!(!T::ReopenTimeout::get().is_zero(), "ReopenTimeout must be at least 1");
             assert!(!T::MinChallengeWindow::get().is_zero(), "MinChallengeWindow must be at least 1");
             assert!(T::MinChallengeWindow::get() <= T::MaxChallengeWindow::get(), "empty challenge window range");
@@ -767,13 +829,14 @@ pub mod pallet {
             Self::do_challenge(who, job)
         }
 
-        /// Votes, as a drawn juror, the receipt the juror's own execution produced. When every
-        /// juror has voted, the dispute is tallied in the next block.
+        /// Votes, as a drawn juror, sealed: `commitment = tessera_primitives::vote_commitment(job,
+        /// round, juror, receipt, salt)` over the receipt the juror's own execution produced.
+        /// When every juror has voted, the reveals of votes open at once.
         #[pallet::call_index(6)]
         #[pallet::weight(T::WeightInfo::vote())]
-        pub fn vote(origin: OriginFor<T>, job: JobId, receipt: Receipt) -> DispatchResult {
+        pub fn vote(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResult {
             let who = ensure_signed(origin)?;
-            Self::do_vote(who, job, receipt)
+            Self::do_vote(who, job, commitment)
         }
 
         /// Decides a dispute over a refereeable job (fuel limit at most `RefereeFuelLimit`)
@@ -797,6 +860,16 @@ pub mod pallet {
         ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
             Self::do_referee(who, job, input)
+        }
+
+        /// Opens the caller's sealed vote: the receipt must pass a replica's reveal checks and,
+        /// with the salt, hash to the sealed vote. When every juror who voted has revealed,
+        /// the dispute is tallied in the next block.
+        #[pallet::call_index(8)]
+        #[pallet::weight(T::WeightInfo::reveal_vote())]
+        pub fn reveal_vote(origin: OriginFor<T>, job: JobId, receipt: Receipt, salt: [u8; 32]) -> DispatchResult {
+            let who = ensure_signed(origin)?;
+            Self::do_reveal_vote(who, job, receipt, salt)
         }
     }
 }

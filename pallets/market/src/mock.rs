@@ -118,6 +118,7 @@ pub const REVEAL_TIMEOUT: u64 = 5;
 pub const REOPEN_TIMEOUT: u64 = 5;
 pub const VOTE_TIMEOUT: u64 = 5;
 pub const REFEREE_TIMEOUT: u64 = 4;
+pub const VOTE_REVEAL_TIMEOUT: u64 = 3;
 pub const MAX_REFEREE_INPUT: u32 = 2_048;
 pub const CHALLENGE_BOND: Balance = 500;
 pub const DEPOSIT_BASE: Balance = 10;
@@ -149,7 +150,11 @@ impl crate::Config for Test {
     type ReopenTimeout = ConstU64<REOPEN_TIMEOUT>;
     type MaxReopens = ConstU32<1>;
     type CommitteeSize = ConstU32<3>;
+    type DrawDelay = DrawDelay;
+    type JurorStakeCap = JurorStakeCap;
     type VoteTimeout = ConstU64<VOTE_TIMEOUT>;
+    type VoteRevealTimeout = ConstU64<VOTE_REVEAL_TIMEOUT>;
+    type MinorityVoteSlash = MinorityVoteSlash;
     type MaxDisputeRounds = ConstU32<2>;
     type ChallengeBond = ConstU64<CHALLENGE_BOND>;
     type ProtocolFee = ProtocolFee;
@@ -204,6 +209,12 @@ parameter_types! {
     pub const CancellationCompensation: Perbill = Perbill::from_percent(20);
     pub const WrongResultSlash: Perbill = Perbill::from_percent(50);
     pub const MissedDeadlineSlash: Perbill = Perbill::from_percent(5);
+    pub const MinorityVoteSlash: Perbill = Perbill::from_percent(20);
+    /// The providers' default stake: above it, stake buys no extra weight in committee draws.
+    pub static JurorStakeCap: Balance = STAKE;
+    /// One block, so most tests see the committee drawn in the block after the dispute opened;
+    /// the tests of the delayed draw raise it.
+    pub static DrawDelay: u64 = 1;
     pub const ChallengerShare: Perbill = Perbill::from_percent(50);
     pub const EmissionDecay: Perbill = Perbill::from_percent(10);
     /// Below the fuel limit of the tests' default job (1,000), so only tests that raise it

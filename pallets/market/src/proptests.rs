@@ -1,7 +1,8 @@
 //! Property test: thousands of random call sequences against the mock runtime (posts, claims,
-//! honest and lying commitments, reveals, challenges, votes, cancellations, unbonding,
-//! maintenance, slash cancellations, the slashing switch, and blocks passing), checking after
-//! every step that
+//! honest and lying commitments, reveals, challenges, sealed votes and their reveals, referee
+//! calls, audits (what a validator's auditor submits: a challenge and the referee call),
+//! cancellations, unbonding, maintenance, slash cancellations, the slashing switch, and blocks
+//! passing), checking after every step that
 //! - a call that fails changes nothing (the storage root is unchanged);
 //! - no funds are created or lost: the balances of all accounts add up to the total issuance,
 //!   and the total issuance moved only by what the market minted as emission;
@@ -11,7 +12,7 @@
 use frame_support::traits::fungible::Inspect;
 use proptest::prelude::*;
 use sp_runtime::{DispatchResult, Permill, StateVersion};
-use tessera_primitives::{commitment, ExitStatus, JobId, Receipt};
+use tessera_primitives::{commitment, vote_commitment, ExitStatus, JobId, Receipt};
 
 use crate::{mock::*, HoldBooks, HoldReason, InputSpec, JobSpec, JobTerms, TotalEmitted};
 
@@ -23,6 +24,9 @@ enum Action {
     Reveal { provider: u8, job: u8, output: bool, tamper: bool },
     Challenge { who: u8, job: u8 },
     Vote { seat: u8, job: u8, honest: bool },
+    RevealVote { seat: u8, job: u8, wrong_salt: bool },
+    Referee { who: u8, job: u8 },
+    Audit { job: u8 },
     Cancel { who: u8, job: u8 },
     Unbond { provider: u8, all: bool },
     Maintenance { provider: u8, on: bool },
@@ -44,6 +48,10 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(provider, job, output, tamper)| Action::Reveal { provider, job, output, tamper }),
         1 => (0u8..14, any::<u8>()).prop_map(|(who, job)| Action::Challenge { who, job }),
         4 => (0u8..3, any::<u8>(), prop::bool::weighted(0.8)).prop_map(|(seat, job, honest)| Action::Vote { seat, job, honest }),
+        4 => (0u8..3, any::<u8>(), prop::bool::weighted(0.1))
+            .prop_map(|(seat, job, wrong_salt)| Action::RevealVote { seat, job, wrong_salt }),
+        2 => (0u8..14, any::<u8>()).prop_map(|(who, job)| Action::Referee { who, job }),
+        1 => any::<u8>().prop_map(|job| Action::Audit { job }),
         1 => (0u8..3, any::<u8>()).prop_map(|(who, job)| Action::Cancel { who, job }),
         1 => (0u8..8, any::<bool>()).prop_map(|(provider, all)| Action::Unbond { provider, all }),
         1 => (0u8..8, any::<bool>()).prop_map(|(provider, on)| Action::Maintenance { provider, on }),
@@ -85,8 +93,20 @@ fn pick_job(pick: u8) -> JobId {
 struct Model {
     /// What each (job, provider) committed to.
     committed: std::collections::BTreeMap<(JobId, AccountId), Receipt>,
+    /// What each (job, round, juror) sealed.
+    sealed: std::collections::BTreeMap<(JobId, u32, AccountId), Receipt>,
     issuance0: Balance,
 }
+
+/// The juror in `seat` of `job`'s committee (or some provider when there is none), and the round.
+fn seat_of(job: JobId, seat: u8) -> (AccountId, u32) {
+    crate::DisputeOf::<Test>::get(job)
+        .and_then(|d| d.committee.get(seat as usize).map(|j| (j.who, d.round)))
+        .unwrap_or((P[seat as usize], 0))
+}
+
+/// A validator's auditor key's account: funded, not a provider.
+const AUDITOR: AccountId = 50;
 
 fn salt(job: JobId, who: AccountId) -> [u8; 32] {
     let mut s = [0u8; 32];
@@ -149,12 +169,33 @@ fn apply(m: &mut Model, a: &Action) -> DispatchResult {
         Action::Challenge { who, job } => Market::challenge(signed(account(who)), pick_job(job)),
         Action::Vote { seat, job, honest } => {
             let id = pick_job(job);
-            let juror = crate::DisputeOf::<Test>::get(id)
-                .and_then(|d| d.committee.get(seat as usize).map(|j| j.who))
-                .unwrap_or(P[seat as usize]);
+            let (juror, round) = seat_of(id, seat);
             let limit = crate::JobOf::<Test>::get(id).map_or(1, |j| j.terms.fuel_limit);
             let r = if honest { truth(id, limit) } else { forged(id, limit) };
-            Market::vote(signed(juror), id, r)
+            let res = Market::vote(signed(juror), id, vote_commitment(id, round, &juror, &r, &salt(id, juror)));
+            if res.is_ok() {
+                m.sealed.insert((id, round, juror), r);
+            }
+            res
+        },
+        Action::RevealVote { seat, job, wrong_salt } => {
+            let id = pick_job(job);
+            let (juror, round) = seat_of(id, seat);
+            let r = m.sealed.get(&(id, round, juror)).copied().unwrap_or_else(|| truth(id, 1));
+            let s = if wrong_salt { [0xee; 32] } else { salt(id, juror) };
+            Market::reveal_vote(signed(juror), id, r, s)
+        },
+        Action::Referee { who, job } => {
+            // Inline inputs only (the remote ones here name bytes nobody has).
+            Market::referee(signed(account(who)), pick_job(job), None).map(|_| ()).map_err(|e| e.error)
+        },
+        Action::Audit { job } => {
+            // A validator's auditor found the agreed result wrong: it challenges, and where
+            // the referee decides, submits the referee call in the same block.
+            let id = pick_job(job);
+            Market::challenge(signed(AUDITOR), id)?;
+            let _ = Market::referee(signed(AUDITOR), id, None);
+            Ok(())
         },
         Action::Cancel { who, job } => {
             Market::cancel_job(signed(account(who)), pick_job(job)).map(|_| ()).map_err(|e| e.error)
@@ -219,7 +260,8 @@ proptest! {
                 frame_support::assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(2, price)));
             }
             upload_program(ALICE);
-            let mut m = Model { committed: Default::default(), issuance0: Balances::total_issuance() };
+            <Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&AUDITOR, ENDOWMENT);
+            let mut m = Model { committed: Default::default(), sealed: Default::default(), issuance0: Balances::total_issuance() };
             check_books(&m)?;
             for a in &actions {
                 let before = sp_io::storage::root(StateVersion::V1);

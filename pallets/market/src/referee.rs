@@ -51,7 +51,7 @@ impl<T: Config> Pallet<T> {
         let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
         ensure!(Self::is_refereeable(&job), Error::<T>::NotRefereeable);
         let dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
-        ensure!(dispute.round == 0 && dispute.committee.is_empty(), Error::<T>::RefereeClosed);
+        ensure!(dispute.round == 0 && dispute.stage == DisputeStage::Drawing, Error::<T>::RefereeClosed);
         ensure!(Self::now() <= deadline, Error::<T>::DeadlinePassed);
         let bytes: Vec<u8> = match (InputOf::<T>::get(id), input) {
             (Some(InputSpec::Inline(inline)), None) => inline.into_inner(),

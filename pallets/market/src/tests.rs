@@ -12,10 +12,10 @@ use frame_support::{
 };
 use sp_core::H256;
 use sp_runtime::{DispatchError, Permill};
-use tessera_primitives::{commitment, ExitStatus, JobId, ProgramId, Receipt};
+use tessera_primitives::{commitment, vote_commitment, ExitStatus, JobId, ProgramId, Receipt};
 
 use crate::{
-    mock::*, Deadlines, DisputeOf, Duty, Error, Event, HoldReason, InputOf, InputSpec, JobOf, JobSpec, JobTerms, Outcome,
+    mock::*, Deadlines, DisputeOf, DisputeStage, Duty, Error, Event, HoldReason, InputOf, InputSpec, JobOf, JobSpec, JobTerms, Outcome,
     OutputOf, Phase, ResultOf, TotalEmitted,
 };
 
@@ -147,6 +147,35 @@ fn has_event(e: Event<Test>) -> bool {
 
 fn jurors(job: JobId) -> Vec<AccountId> {
     DisputeOf::<Test>::get(job).expect("dispute").committee.iter().map(|j| j.who).collect()
+}
+
+/// A juror's salt for its sealed votes.
+fn vote_salt(who: AccountId) -> [u8; 32] {
+    [who as u8 ^ 0x5a; 32]
+}
+
+/// `who`'s sealed vote for `r` in `job`'s current round.
+fn sealed(who: AccountId, job: JobId, r: &Receipt) -> H256 {
+    vote_commitment(job, DisputeOf::<Test>::get(job).expect("dispute").round, &who, r, &vote_salt(who))
+}
+
+fn vote_as(who: AccountId, job: JobId, r: Receipt) {
+    assert_ok!(Market::vote(RuntimeOrigin::signed(who), job, sealed(who, job, &r)));
+}
+
+fn reveal_vote_as(who: AccountId, job: JobId, r: Receipt) {
+    assert_ok!(Market::reveal_vote(RuntimeOrigin::signed(who), job, r, vote_salt(who)));
+}
+
+/// Every juror in `committee` seals a vote for `r`, then opens it (the tally follows in the
+/// next block).
+fn decide(job: JobId, committee: &[AccountId], r: Receipt) {
+    for j in committee {
+        vote_as(*j, job, r);
+    }
+    for j in committee {
+        reveal_vote_as(*j, job, r);
+    }
 }
 
 fn reputation(who: AccountId) -> tessera_primitives::reputation::Reputation {
@@ -562,9 +591,7 @@ mod lifecycle {
             assert_eq!(committee.len(), 3);
             assert!(committee.iter().all(|j| P[2..5].contains(j)), "never a replica");
             assert_eq!(phase(job), Phase::Disputed(2 + VOTE_TIMEOUT));
-            for j in &committee {
-                assert_ok!(Market::vote(RuntimeOrigin::signed(*j), job, honest()));
-            }
+            decide(job, &committee, honest());
             // Everyone voted: tallied in the next block, not at the deadline.
             assert_eq!(phase(job), Phase::Disputed(3));
             run_to_block(3);
@@ -600,9 +627,7 @@ mod lifecycle {
             assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), CHALLENGE_BOND);
             assert_eq!(phase(job), Phase::Disputed(2));
             run_to_block(2);
-            for j in jurors(job) {
-                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
-            }
+            decide(job, &jurors(job), honest());
             run_to_block(3);
             assert!(has_event(Event::ChallengeUpheld { job, challenger: CHARLIE }));
             assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), 0);
@@ -626,9 +651,7 @@ mod lifecycle {
             run_replicas(job, &[honest(), honest()]);
             assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
             run_to_block(2);
-            for j in jurors(job) {
-                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
-            }
+            decide(job, &jurors(job), honest());
             run_to_block(3);
             assert!(has_event(Event::ChallengeRejected { job, challenger: CHARLIE, bond: CHALLENGE_BOND }));
             assert_eq!(free(CHARLIE), ENDOWMENT - CHALLENGE_BOND);
@@ -747,9 +770,7 @@ mod lifecycle {
             reveal_as(P[0], job, honest(), OUTPUT);
             reveal_as(P[1], job, lie(), b"forged");
             run_to_block(2);
-            for j in jurors(job) {
-                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
-            }
+            decide(job, &jurors(job), honest());
             run_to_block(3);
             assert_eq!(free(P[0]), ENDOWMENT - STAKE + FUEL_USED * PRICE + FUEL_USED);
             // The liar's unbonding stake is still taken.
@@ -764,9 +785,7 @@ mod lifecycle {
             let (_, job) = setup(5);
             run_replicas(job, &[honest(), lie()]);
             run_to_block(2);
-            for j in jurors(job) {
-                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
-            }
+            decide(job, &jurors(job), honest());
             run_to_block(3);
             let id = pallet_providers::PendingSlashOf::<Test>::iter()
                 .find(|(_, s)| s.provider == P[1])
@@ -786,9 +805,7 @@ mod lifecycle {
             assert_ok!(Providers::set_slashing_enabled(RuntimeOrigin::root(), false));
             run_replicas(job, &[honest(), lie()]);
             run_to_block(2);
-            for j in jurors(job) {
-                assert_ok!(Market::vote(RuntimeOrigin::signed(j), job, honest()));
-            }
+            decide(job, &jurors(job), honest());
             run_to_block(3);
             assert!(has_event(Event::WrongResult { job, provider: P[1], slashed: 0 }));
             run_to_block(3 + SLASH_DEFERRAL + 1);
@@ -806,15 +823,24 @@ mod lifecycle {
             run_to_block(2);
             let first = jurors(job);
             // One vote out of three is no majority; the two silent jurors are faulted.
-            assert_ok!(Market::vote(RuntimeOrigin::signed(first[0]), job, honest()));
+            vote_as(first[0], job, honest());
             run_to_block(2 + VOTE_TIMEOUT);
+            let reveal_until = 2 + VOTE_TIMEOUT + VOTE_REVEAL_TIMEOUT;
+            assert!(has_event(Event::VoteRevealOpened { job, round: 1, reveal_until }));
+            reveal_vote_as(first[0], job, honest());
+            // The only juror who voted has revealed: tallied in the next block.
+            run_to_block(2 + VOTE_TIMEOUT + 1);
             assert!(has_event(Event::NoMajority { job, round: 1 }));
             for j in &first[1..] {
                 assert!(has_event(Event::Faulted { job, who: *j, duty: Duty::Vote, slashed: STAKE / 20 }));
             }
-            // Round 2 is drawn at once; nobody votes; the dispute is inconclusive.
+            // Round 2 is drawn `DrawDelay` blocks later; nobody votes; the dispute is
+            // inconclusive.
+            let drawn_at = 2 + VOTE_TIMEOUT + 1 + DrawDelay::get();
+            assert_eq!(phase(job), Phase::Disputed(drawn_at));
+            run_to_block(drawn_at);
             assert_eq!(DisputeOf::<Test>::get(job).unwrap().round, 2);
-            run_to_block(2 + 2 * VOTE_TIMEOUT);
+            run_to_block(drawn_at + VOTE_TIMEOUT);
             let result = ResultOf::<Test>::get(job).unwrap();
             assert_eq!((result.outcome, result.paid, result.refunded), (Outcome::Inconclusive, 0, ESCROW));
             assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), 0);
@@ -897,7 +923,8 @@ mod ended_job {
         assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), job, H256::repeat_byte(1)), error());
         assert_noop!(Market::reveal(RuntimeOrigin::signed(P[0]), job, honest(), salt(P[0]), out(OUTPUT)), error());
         assert_noop!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job), error());
-        assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, honest()), error());
+        assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, H256::repeat_byte(2)), error());
+        assert_noop!(Market::reveal_vote(RuntimeOrigin::signed(P[2]), job, honest(), vote_salt(P[2])), error());
         assert_noop!(Market::cancel_job(RuntimeOrigin::signed(ALICE), job), error());
     }
 
@@ -972,17 +999,192 @@ mod vote {
     fn errors() {
         new_test_ext().execute_with(|| {
             let (_, job) = setup(5);
-            assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, honest()), Error::<Test>::NotDisputed);
+            let seal = H256::repeat_byte(3);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, seal), Error::<Test>::NotDisputed);
             run_replicas(job, &[honest(), lie()]);
-            assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, honest()), Error::<Test>::CommitteeNotDrawn);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(P[2]), job, seal), Error::<Test>::CommitteeNotDrawn);
             run_to_block(2);
             let j = jurors(job);
-            assert_noop!(Market::vote(RuntimeOrigin::signed(P[0]), job, honest()), Error::<Test>::NotJuror);
-            assert_ok!(Market::vote(RuntimeOrigin::signed(j[0]), job, honest()));
+            assert_noop!(Market::vote(RuntimeOrigin::signed(P[0]), job, seal), Error::<Test>::NotJuror);
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, honest(), vote_salt(j[0])),
+                Error::<Test>::NotRevealingVotes
+            );
+            vote_as(j[0], job, honest());
             assert_eq!(last_event(), Event::Voted { job, juror: j[0] });
-            assert_noop!(Market::vote(RuntimeOrigin::signed(j[0]), job, honest()), Error::<Test>::AlreadyVoted);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(j[0]), job, seal), Error::<Test>::AlreadyVoted);
             System::set_block_number(2 + VOTE_TIMEOUT + 1);
-            assert_noop!(Market::vote(RuntimeOrigin::signed(j[1]), job, honest()), Error::<Test>::DeadlinePassed);
+            assert_noop!(Market::vote(RuntimeOrigin::signed(j[1]), job, seal), Error::<Test>::DeadlinePassed);
+        });
+    }
+
+    #[test]
+    fn reveal_vote_errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let j = jurors(job);
+            vote_as(j[0], job, honest());
+            vote_as(j[1], job, honest());
+            run_to_block(2 + VOTE_TIMEOUT);
+            assert_eq!(DisputeOf::<Test>::get(job).unwrap().stage, DisputeStage::Revealing);
+            // Voting is closed.
+            assert_noop!(Market::vote(RuntimeOrigin::signed(j[2]), job, H256::repeat_byte(3)), Error::<Test>::NotVoting);
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(P[0]), job, honest(), vote_salt(P[0])),
+                Error::<Test>::NotJuror
+            );
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[2]), job, honest(), vote_salt(j[2])),
+                Error::<Test>::VoteNotCast
+            );
+            // Another receipt, or another salt, does not open the sealed vote.
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, lie(), vote_salt(j[0])),
+                Error::<Test>::VoteCommitmentMismatch
+            );
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, honest(), [0; 32]),
+                Error::<Test>::VoteCommitmentMismatch
+            );
+            // A revealed vote is checked like a replica's reveal.
+            let over = Receipt::new(ExitStatus::Ok, FUEL_LIMIT + 1, OUTPUT);
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, over, vote_salt(j[0])),
+                Error::<Test>::FuelAboveLimit
+            );
+            let short = Receipt::new(ExitStatus::OutOfFuel, FUEL_LIMIT - 1, b"");
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, short, vote_salt(j[0])),
+                Error::<Test>::InconsistentReceipt
+            );
+            reveal_vote_as(j[0], job, honest());
+            assert_eq!(last_event(), Event::VoteRevealed { job, juror: j[0], receipt: honest() });
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, honest(), vote_salt(j[0])),
+                Error::<Test>::VoteAlreadyRevealed
+            );
+            System::set_block_number(2 + VOTE_TIMEOUT + VOTE_REVEAL_TIMEOUT + 1);
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[1]), job, honest(), vote_salt(j[1])),
+                Error::<Test>::DeadlinePassed
+            );
+        });
+    }
+
+    #[test]
+    fn an_impossible_receipt_cannot_win_a_committee() {
+        // Two colluding jurors seal a receipt above the job's fuel limit (it would pay their
+        // co-conspirator replica more): it can never be revealed, so it never counts, and they
+        // are faulted for not revealing.
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            let inflated = Receipt::new(ExitStatus::Ok, FUEL_LIMIT + 1, b"forged");
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let j = jurors(job);
+            vote_as(j[0], job, inflated);
+            vote_as(j[1], job, inflated);
+            vote_as(j[2], job, honest());
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(j[0]), job, inflated, vote_salt(j[0])),
+                Error::<Test>::FuelAboveLimit
+            );
+            reveal_vote_as(j[2], job, honest());
+            run_to_block(2 + VOTE_REVEAL_TIMEOUT);
+            // One revealed vote of three: no majority, the two are faulted.
+            assert!(has_event(Event::NoMajority { job, round: 1 }));
+            for who in &j[..2] {
+                assert!(has_event(Event::Faulted { job, who: *who, duty: Duty::RevealVote, slashed: STAKE / 20 }));
+            }
+        });
+    }
+
+    #[test]
+    fn a_lazy_juror_cannot_copy_a_sealed_vote() {
+        // The attack the sealed votes close: a juror who does not re-execute waits for an
+        // honest juror's vote and submits the same. All it can see is a hash bound to the
+        // honest juror's account, which never opens under its own: it is faulted for not
+        // revealing and loses `MissedDeadlineSlash`, against a reward for honest work.
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let j = jurors(job);
+            let (honest_juror, copier) = (j[0], j[1]);
+            vote_as(honest_juror, job, honest());
+            let visible = DisputeOf::<Test>::get(job).unwrap().committee[0].sealed.unwrap();
+            assert_ok!(Market::vote(RuntimeOrigin::signed(copier), job, visible));
+            vote_as(j[2], job, honest());
+            // Everyone voted: the reveals open at once.
+            assert_eq!(DisputeOf::<Test>::get(job).unwrap().stage, DisputeStage::Revealing);
+            reveal_vote_as(honest_juror, job, honest());
+            reveal_vote_as(j[2], job, honest());
+            // Now the honest receipt and salt are public, yet they open only the honest
+            // juror's seal.
+            assert_noop!(
+                Market::reveal_vote(RuntimeOrigin::signed(copier), job, honest(), vote_salt(honest_juror)),
+                Error::<Test>::VoteCommitmentMismatch
+            );
+            let copier_free = free(copier);
+            run_to_block(2 + VOTE_REVEAL_TIMEOUT);
+            assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
+            assert!(has_event(Event::Faulted { job, who: copier, duty: Duty::RevealVote, slashed: STAKE / 20 }));
+            assert!(has_event(Event::JurorRewarded { job, juror: honest_juror, reward: FUEL_USED }));
+            assert!(!System::events().iter().any(|e| matches!(
+                &e.event,
+                RuntimeEvent::Market(Event::JurorRewarded { juror, .. }) if *juror == copier
+            )));
+            run_to_block(2 + VOTE_REVEAL_TIMEOUT + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(copier), STAKE - STAKE / 20, "the copier lost stake");
+            assert_eq!(free(copier), copier_free, "and earned nothing");
+        });
+    }
+
+    #[test]
+    fn a_minority_juror_is_slashed_to_the_treasury() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let j = jurors(job);
+            vote_as(j[0], job, honest());
+            vote_as(j[1], job, honest());
+            vote_as(j[2], job, lie());
+            for who in &j {
+                let r = if *who == j[2] { lie() } else { honest() };
+                reveal_vote_as(*who, job, r);
+            }
+            run_to_block(3);
+            assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
+            // 20 % of the minority juror's stake, to the treasury after the deferral.
+            assert!(has_event(Event::JurorSlashed { job, juror: j[2], slashed: STAKE / 5 }));
+            assert_eq!(reputation(j[2]).faults, 1);
+            let treasury = free(TREASURY);
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(j[2]), STAKE - STAKE / 5);
+            // The liar's 50 % (no challenger) and the juror's 20 % both went to the treasury.
+            assert_eq!(free(TREASURY), treasury + STAKE / 2 + STAKE / 5);
+        });
+    }
+
+    #[test]
+    fn the_draw_waits_draw_delay_blocks_and_uses_the_randomness_of_that_block() {
+        new_test_ext().execute_with(|| {
+            DrawDelay::set(4);
+            let (_, job) = setup(8);
+            run_replicas(job, &[honest(), lie()]);
+            assert_eq!(phase(job), Phase::Disputed(1 + 4));
+            run_to_block(4);
+            assert!(jurors(job).is_empty(), "not drawn before the delay");
+            // The seed is the randomness as of the drawing block, not of the opening one.
+            let expected = Market::committee_seed(job, 1);
+            run_to_block(5);
+            assert_eq!(DisputeOf::<Test>::get(job).unwrap().round, 1);
+            assert_eq!(Market::committee_seed(job, 1), Market::committee_seed(job, 1));
+            assert_ne!(expected, Market::committee_seed(job, 1), "the seed of block 4 is not the draw's");
+            assert_eq!(jurors(job).len(), 3);
         });
     }
 
@@ -1000,6 +1202,66 @@ mod vote {
                 run_to_block(System::block_number() + VOTE_TIMEOUT + 1);
             }
             assert!(seen.len() > 1, "the draw depends on the job");
+        });
+    }
+
+    #[test]
+    fn a_swarm_of_minimum_stake_accounts_sits_on_committees_only_by_its_stake() {
+        // The attack the stake-weighted draw closes: one party registers 20 accounts at the
+        // minimum stake (20,000 in all) next to 5 honest providers at the cap (50,000). Drawn
+        // per account it would hold 80 % of the seats and a majority of most committees;
+        // drawn by stake it holds its 2/7 of the weight.
+        new_test_ext().execute_with(|| {
+            register_providers(7);
+            let sybils: Vec<AccountId> = (100..120).collect();
+            for s in &sybils {
+                <Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(s, ENDOWMENT);
+                assert_ok!(Providers::register(RuntimeOrigin::signed(*s), MIN_STAKE, provider_profile(2, 2)));
+            }
+            let program = upload_program(ALICE);
+            let job = post(ALICE, spec(program));
+            run_replicas(job, &[honest(), lie()]);
+            let open = JobOf::<Test>::get(job).unwrap();
+            let mut dispute = DisputeOf::<Test>::get(job).unwrap();
+            dispute.round = 1;
+            let draws = 600u32;
+            let (mut seats, mut majorities) = (0u32, 0u32);
+            for id in 0..u64::from(draws) {
+                let committee = Market::draw_committee(id, &open, &dispute);
+                assert_eq!(committee.len(), 3);
+                assert!(committee.iter().all(|j| !open.slot_of(&j.who).is_some() && j.who != ALICE));
+                let mine = committee.iter().filter(|j| sybils.contains(&j.who)).count() as u32;
+                seats += mine;
+                majorities += u32::from(mine >= 2);
+            }
+            let share = f64::from(seats) / f64::from(3 * draws);
+            let won = f64::from(majorities) / f64::from(draws);
+            // Weight share 2/7 ≈ 0.286 (a little more per seat without replacement); about 20 %
+            // of committees. Per account it would be 0.8 and about 90 %.
+            assert!((0.22..0.38).contains(&share), "the swarm holds {share:.3} of the seats");
+            assert!(won < 0.30, "the swarm controls {won:.3} of the committees");
+        });
+    }
+
+    #[test]
+    fn stake_above_the_cap_buys_no_extra_seat() {
+        new_test_ext().execute_with(|| {
+            register_providers(6);
+            // P[5] bonds 10 × the cap.
+            assert_ok!(Providers::bond_more(RuntimeOrigin::signed(P[5]), 9 * STAKE));
+            let program = upload_program(ALICE);
+            let job = post(ALICE, spec(program));
+            run_replicas(job, &[honest(), lie()]);
+            let open = JobOf::<Test>::get(job).unwrap();
+            let mut dispute = DisputeOf::<Test>::get(job).unwrap();
+            dispute.round = 1;
+            let draws = 600u32;
+            let whale = (0..u64::from(draws))
+                .filter(|id| Market::draw_committee(*id, &open, &dispute).iter().any(|j| j.who == P[5]))
+                .count() as f64
+                / f64::from(draws);
+            // 4 eligible providers of equal capped weight, 3 seats: each sits on 3/4.
+            assert!((0.65..0.85).contains(&whale), "the whale sits on {whale:.3} of the committees");
         });
     }
 }

@@ -6,6 +6,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::Permill;
+pub use tessera_primitives::verdict::DisputeStage;
 use tessera_primitives::{Fuel, ProgramId, Receipt};
 use tessera_traits::Requirements;
 
@@ -135,7 +136,8 @@ pub enum Phase<BlockNumber> {
     /// the reveals ended); anyone but a replica may challenge it until the deadline, when the
     /// job settles by it.
     Challengeable(BlockNumber, Receipt),
-    /// A committee re-executes and votes until the deadline.
+    /// In dispute: the referee, a committee draw, sealed votes or their reveals (the
+    /// [`Dispute`]'s stage) are due by the deadline.
     Disputed(BlockNumber),
 }
 
@@ -221,7 +223,9 @@ pub struct Challenge<T: Config> {
 pub struct Juror<T: Config> {
     /// The juror (an active provider).
     pub who: T::AccountId,
-    /// The juror's vote, once cast.
+    /// The juror's sealed vote ([`tessera_primitives::vote_commitment`]), once cast.
+    pub sealed: Option<H256>,
+    /// The receipt the juror revealed, once it opened its sealed vote.
     pub vote: Option<Receipt>,
 }
 
@@ -232,10 +236,12 @@ pub struct Juror<T: Config> {
 pub struct Dispute<T: Config> {
     /// The challenge that opened it, or `None` when the replicas disagreed.
     pub challenge: Option<Challenge<T>>,
-    /// The drawn committee (empty until drawn in the block after the dispute opens).
+    /// The drawn committee (empty while the round is `Drawing`).
     pub committee: BoundedVec<Juror<T>, T::CommitteeSize>,
     /// Draws so far (a committee without a majority is replaced, up to `MaxDisputeRounds`).
     pub round: u32,
+    /// Where the current round is.
+    pub stage: DisputeStage,
 }
 
 /// How a job ended.

@@ -277,6 +277,10 @@ impl<T: Config> ProviderRegistry<T::AccountId> for Pallet<T> {
         Self::do_slash(who, fraction, beneficiary, reason)
     }
 
+    fn stake_of(who: &T::AccountId) -> BalanceOf<T> {
+        ProviderOf::<T>::get(who).map_or_else(Zero::zero, |p| p.stake)
+    }
+
     fn provider_count() -> u32 {
         ProviderOf::<T>::count()
     }

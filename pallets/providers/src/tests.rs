@@ -143,6 +143,21 @@ mod profile_and_stake {
     }
 
     #[test]
+    fn stake_of_is_the_active_stake_only() {
+        new_test_ext().execute_with(|| {
+            assert_eq!(<Providers as ProviderRegistry<_>>::stake_of(&1), 0, "not registered");
+            register(1, 3_000);
+            assert_eq!(<Providers as ProviderRegistry<_>>::stake_of(&1), 3_000);
+            assert_ok!(Providers::bond_more(RuntimeOrigin::signed(1), 500));
+            assert_eq!(<Providers as ProviderRegistry<_>>::stake_of(&1), 3_500);
+            // Unbonding stake is still held (and slashable) but no longer weighs a juror.
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), 2_000));
+            assert_eq!(held(1), 3_500);
+            assert_eq!(<Providers as ProviderRegistry<_>>::stake_of(&1), 1_500);
+        });
+    }
+
+    #[test]
     fn unbonding_chunks_are_bounded() {
         new_test_ext().execute_with(|| {
             register(1, 10_000);

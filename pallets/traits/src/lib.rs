@@ -49,6 +49,8 @@ pub enum SlashReason {
     WrongResult,
     /// Missed a commit, reveal or vote deadline.
     MissedDeadline,
+    /// Voted, as a juror, a receipt other than the one the committee's majority decided.
+    MinorityVote,
 }
 
 /// The provider registry as the market sees it.
@@ -81,6 +83,10 @@ pub trait ProviderRegistry<AccountId> {
         beneficiary: Option<(AccountId, Perbill)>,
         reason: SlashReason,
     ) -> Self::Balance;
+
+    /// `who`'s active stake (held and not unbonding); zero when `who` is not registered.
+    /// Weighs the committee draw.
+    fn stake_of(who: &AccountId) -> Self::Balance;
 
     /// Number of registered providers.
     fn provider_count() -> u32;

@@ -74,6 +74,15 @@ parameter_types! {
     pub const RevealTimeout: BlockNumber = 2 * MINUTES;
     pub const ReopenTimeout: BlockNumber = 5 * MINUTES;
     pub const VoteTimeout: BlockNumber = 10 * MINUTES;
+    /// A committee is drawn 3 blocks after its round began: the draw's seed mixes in block
+    /// hashes that did not exist when the dispute was opened (see PROTOCOL.md, "The seed").
+    pub const DrawDelay: BlockNumber = 3;
+    pub const VoteRevealTimeout: BlockNumber = 2 * MINUTES;
+    /// Stake above 10 × the minimum buys no more weight in committee draws.
+    pub const JurorStakeCap: Balance = 10 * MinProviderStake::get();
+    /// Above the 1 % of a silent juror: guessing a vote and being outvoted costs more than
+    /// staying silent, and both cost more than re-executing.
+    pub const MinorityVoteSlash: Perbill = Perbill::from_percent(5);
     pub const ChallengeBond: Balance = 100 * UNIT;
     pub const ProtocolFee: Perbill = Perbill::from_percent(5);
     pub const CancellationCompensation: Perbill = Perbill::from_percent(10);
@@ -122,7 +131,11 @@ impl pallet_market::Config for Runtime {
     type ReopenTimeout = ReopenTimeout;
     type MaxReopens = ConstU32<2>;
     type CommitteeSize = ConstU32<5>;
+    type DrawDelay = DrawDelay;
+    type JurorStakeCap = JurorStakeCap;
     type VoteTimeout = VoteTimeout;
+    type VoteRevealTimeout = VoteRevealTimeout;
+    type MinorityVoteSlash = MinorityVoteSlash;
     type MaxDisputeRounds = ConstU32<2>;
     type ChallengeBond = ChallengeBond;
     type ProtocolFee = ProtocolFee;
@@ -209,10 +222,9 @@ mod tests {
             + reopens * (ReopenTimeout::get() + timeout)
             + RevealTimeout::get()
             + MaxChallengeWindow::get()
-            + RefereeTimeout::get()
-            + 1 // committee draw
-            + rounds * VoteTimeout::get()
-            + 1; // tally
+            + RefereeTimeout::get().max(DrawDelay::get()) // first draw
+            + rounds * (VoteTimeout::get() + VoteRevealTimeout::get())
+            + (rounds - 1) * DrawDelay::get(); // later draws
         assert!(longest_job + SlashDeferral::get() < UnbondingPeriod::get(), "{longest_job} blocks");
     }
 
