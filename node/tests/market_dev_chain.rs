@@ -50,6 +50,7 @@ use tessera_client::{
 use tessera_primitives::{
     commitment, pricing,
     program::{program_id, synthetic_program},
+    vote_commitment,
     ExitStatus, JobId, Receipt,
 };
 
@@ -551,11 +552,12 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     assert_eq!(challengeable["status"], "challengeable", "{challengeable}");
     naming.check("tessera_job(challengeable)", &challengeable);
 
-    // The split job: a committee of the other providers is drawn; they vote the truth.
-    let jurors = dev
+    // The split job: a committee of the other providers is drawn; they seal votes for the
+    // truth, then open them.
+    let (round, jurors) = dev
         .wait_event("a committee", |e| match market(e)? {
-            Market::CommitteeDrawn { job, jurors, .. } if *job == split_job => {
-                Some(jurors.0.clone())
+            Market::CommitteeDrawn { job, round, jurors, .. } if *job == split_job => {
+                Some((*round, jurors.0.clone()))
             },
             _ => None,
         })
@@ -564,14 +566,25 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     let disputed = dev.json("tessera_job", rpc_params![split_job]).await;
     assert_eq!(disputed["status"], "disputed", "{disputed}");
     naming.check("tessera_job(disputed)", &disputed);
-    let votes: Vec<Tx> = [&dave, &eve, &ferdie]
-        .into_iter()
-        .filter(|who| jurors.contains(&who.account()))
+    let seated: Vec<&Signer> =
+        [&dave, &eve, &ferdie].into_iter().filter(|who| jurors.contains(&who.account())).collect();
+    let votes: Vec<Tx> = seated
+        .iter()
         .map(|who| {
-            dev.tx(who, chain::transactions().market().vote(split_job, receipt_to_chain(&truth)))
+            let seal = vote_commitment(split_job, round, &who.account().0, &truth, &salt(who));
+            dev.tx(who, chain::transactions().market().vote(split_job, H256::from(seal.0)))
         })
         .collect();
     all("vote", votes).await;
+    // The last sealed vote opened the reveals of votes.
+    let reveals: Vec<Tx> = seated
+        .iter()
+        .map(|who| {
+            let call = chain::transactions().market().reveal_vote(split_job, receipt_to_chain(&truth), salt(who));
+            dev.tx(who, call)
+        })
+        .collect();
+    all("reveal_vote", reveals).await;
     let resolved = dev
         .wait_event("the dispute resolved", |e| match market(e)? {
             Market::DisputeResolved { job, receipt } if *job == split_job => Some(receipt.clone()),

@@ -155,8 +155,9 @@ pub type UncheckedExtrinsic =
 /// The payload a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Storage migrations run on runtime upgrade (none yet).
-type Migrations = ();
+/// Storage migrations run on runtime upgrade: each checks the pallet's storage version, so it
+/// runs once and is a no-op on a chain that starts at the new version.
+type Migrations = (pallet_market::migrations::v2::MigrateV1ToV2<Runtime>,);
 
 /// Dispatches calls to the pallets and runs the block lifecycle hooks.
 pub type Executive = frame_executive::Executive<

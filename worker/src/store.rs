@@ -1,5 +1,6 @@
 //! The worker's durable state: for every job it works on, the salt and receipt it commits to
-//! and the output it will reveal, plus which results it audited. Stored in an embedded database
+//! and the output it will reveal, the sealed vote it cast as a juror, plus which results it
+//! audited. Stored in an embedded database
 //! (redb) whose transactions are durable on commit, and always written *before* the extrinsic
 //! that depends on it is submitted — so a `kill -9` at any point loses nothing: a restarted
 //! worker finds the salt of every commitment it may have made.
@@ -12,6 +13,10 @@ use tessera_primitives::{JobId, Receipt};
 
 const WORK: TableDefinition<u64, &[u8]> = TableDefinition::new("work");
 const AUDITS: TableDefinition<u64, &[u8]> = TableDefinition::new("audits");
+const BALLOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ballots");
+
+/// Every table, each keyed by job.
+const TABLES: [TableDefinition<u64, &[u8]>; 3] = [WORK, AUDITS, BALLOTS];
 
 /// What the worker computed for one of its replicas (or one of its juror duties).
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
@@ -22,6 +27,17 @@ pub struct Work {
     pub salt: [u8; 32],
     /// The output the receipt hashes (revealed inline).
     pub output: Vec<u8>,
+}
+
+/// A juror's sealed vote: what it opens to, so the vote can be revealed after a restart.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Ballot {
+    /// The dispute round it was cast in (a later round needs a new seal).
+    pub round: u32,
+    /// The receipt voted.
+    pub receipt: Receipt,
+    /// The seal's salt.
+    pub salt: [u8; 32],
 }
 
 /// What an audit of someone else's result found.
@@ -55,8 +71,9 @@ impl Store {
         }
         let db = Database::create(path).map_err(err)?;
         let txn = db.begin_write().map_err(err)?;
-        txn.open_table(WORK).map_err(err)?;
-        txn.open_table(AUDITS).map_err(err)?;
+        for def in TABLES {
+            txn.open_table(def).map_err(err)?;
+        }
         txn.commit().map_err(err)?;
         Ok(Store { db })
     }
@@ -85,6 +102,16 @@ impl Store {
         self.get(WORK, job)
     }
 
+    /// Records the sealed vote cast in `job` (durably).
+    pub fn put_ballot(&self, job: JobId, ballot: &Ballot) -> Result<(), StoreError> {
+        self.put(BALLOTS, job, &ballot.encode())
+    }
+
+    /// The sealed vote cast in `job`, if any.
+    pub fn ballot(&self, job: JobId) -> Result<Option<Ballot>, StoreError> {
+        self.get(BALLOTS, job)
+    }
+
     /// Records an audit of `job`.
     pub fn put_audit(&self, job: JobId, audit: &Audit) -> Result<(), StoreError> {
         self.put(AUDITS, job, &audit.encode())
@@ -98,7 +125,7 @@ impl Store {
     /// Forgets `job` (it ended: nothing about it can be asked of this provider any more).
     pub fn forget(&self, job: JobId) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(err)?;
-        for def in [WORK, AUDITS] {
+        for def in TABLES {
             txn.open_table(def).map_err(err)?.remove(job).map_err(err)?;
         }
         txn.commit().map_err(err)
@@ -108,7 +135,7 @@ impl Store {
     pub fn retain(&self, live: impl Fn(JobId) -> bool) -> Result<usize, StoreError> {
         let txn = self.db.begin_write().map_err(err)?;
         let mut removed = 0;
-        for def in [WORK, AUDITS] {
+        for def in TABLES {
             let mut table = txn.open_table(def).map_err(err)?;
             let dead: Vec<u64> = table
                 .iter()
@@ -141,15 +168,20 @@ mod tests {
             store.put_work(3, &work).expect("put");
             store.put_work(4, &work).expect("put");
             store.put_audit(4, &Audit { receipt: work.receipt, challenged: true }).expect("put");
+            store.put_ballot(4, &Ballot { round: 1, receipt: work.receipt, salt: [3; 32] }).expect("put");
+            store.put_ballot(3, &Ballot { round: 2, receipt: work.receipt, salt: [5; 32] }).expect("put");
         }
         let store = Store::open(&path).expect("reopen");
         assert_eq!(store.work(3).expect("get"), Some(work.clone()));
         assert_eq!(store.work(5).expect("get"), None);
-        assert_eq!(store.retain(|job| job == 3).expect("retain"), 2);
+        assert_eq!(store.ballot(3).expect("get").map(|b| (b.round, b.salt)), Some((2, [5; 32])));
+        assert_eq!(store.retain(|job| job == 3).expect("retain"), 3);
         assert_eq!(store.work(3).expect("get"), Some(work));
         assert_eq!(store.work(4).expect("get"), None);
         assert_eq!(store.audit(4).expect("get"), None);
+        assert_eq!(store.ballot(4).expect("get"), None);
         store.forget(3).expect("forget");
         assert_eq!(store.work(3).expect("get"), None);
+        assert_eq!(store.ballot(3).expect("get"), None);
     }
 }

@@ -4,18 +4,19 @@
 //!
 //! The worker reads the events of each finalized block (one storage read) and updates what it
 //! tracks: jobs it might claim (`JobPosted`, `SlotsReopened`), its own replicas (`SlotClaimed`,
-//! `JobAssigned`, `RevealOpened`, `JobEnded`), its juror duties (`CommitteeDrawn`) and results to
-//! audit (`ResultAgreed`). Then it does its duties for what changed: it asks the chain
+//! `JobAssigned`, `RevealOpened`, `JobEnded`), its juror duties (`CommitteeDrawn`, `Voted`,
+//! `VoteRevealOpened`, `VoteRevealed`), disputes it may have the referee decide
+//! (`DisputeOpened`) and results to audit (`ResultAgreed`). Then it does its duties for what changed: it asks the chain
 //! (`tessera_canClaim`, the checks `claim_slot` makes) whether it may claim a new job, executes
-//! claimed jobs, commits, reveals, votes and audits. Its work per block grows with the events of
+//! claimed jobs, commits, reveals, seals and reveals votes, and audits. Its work per block grows with the events of
 //! that block and with its own capacity, never with the number of live jobs on the chain. Only
 //! when it (re)connects does it read every live job once, to pick up where it left off.
 //!
 //! ## What survives a crash
 //!
 //! The only state of its own is what the chain cannot give back — the salts, receipts and
-//! outputs of its commitments — in the [`Store`], written durably before the commitment is
-//! submitted. A worker killed at any point and restarted resyncs from the chain and finishes the
+//! outputs of its commitments, and the salts of its sealed votes — in the [`Store`], written
+//! durably before the commitment or the sealed vote is submitted. A worker killed at any point and restarted resyncs from the chain and finishes the
 //! work. With several node URLs it moves to the next when one stops answering.
 
 use std::{
@@ -34,14 +35,14 @@ use tessera_client::{
     convert, AccountId, AtBlock, Balance, Client, Error as ClientError, Signer, TesseraRpcClient, H256,
 };
 use tessera_executor::{ExecError, Execution, Instrumented, RunLimits, Sandbox};
-use tessera_primitives::{commitment, program::ProgramLimits, ExitStatus, JobId, ProgramId, Receipt};
+use tessera_primitives::{commitment, program::ProgramLimits, vote_commitment, ExitStatus, JobId, ProgramId, Receipt};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::{
     fetch::{FetchConfig, Fetcher},
     metrics::Metrics,
-    store::{Audit, Store, Work},
+    store::{Audit, Ballot, Store, Work},
 };
 
 /// What a provider registers with, when the worker is asked to register.
@@ -171,6 +172,17 @@ enum Stage {
     Revealed,
 }
 
+/// Where one of this worker's juror seats is, in its dispute round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seat {
+    /// Drawn: execute, then submit the sealed vote.
+    Voting,
+    /// The sealed vote is in: wait for voting to close.
+    Voted,
+    /// Voting closed: reveal the vote.
+    Revealing,
+}
+
 /// One of this worker's replicas.
 #[derive(Clone, Debug)]
 struct Replica {
@@ -192,8 +204,8 @@ struct Tracked {
     claiming: BTreeMap<JobId, (JobInfo, u64)>,
     /// Its replicas.
     mine: BTreeMap<JobId, Replica>,
-    /// Disputes it must vote in, with the receipt once computed.
-    votes: BTreeMap<JobId, Option<Receipt>>,
+    /// Disputes it sits in as a juror: the round and where its seat is.
+    votes: BTreeMap<JobId, (u32, Seat)>,
     /// Agreed results to audit, with the receipt agreed.
     audits: BTreeMap<JobId, Receipt>,
     /// Disputes it is a party to (replica or challenger) that the on-chain referee can decide:
@@ -419,8 +431,15 @@ impl Worker {
             self.tracked.open.insert(view.id);
         }
         if let Some(d) = &live.dispute {
-            if d.jurors.contains(me) {
-                self.tracked.votes.insert(view.id, None);
+            let seat = match d.stage {
+                _ if !d.jurors.contains(me) || d.revealed.contains(me) => None,
+                api::DisputeStage::Voting if d.voted.contains(me) => Some(Seat::Voted),
+                api::DisputeStage::Voting => Some(Seat::Voting),
+                api::DisputeStage::Revealing if d.voted.contains(me) => Some(Seat::Revealing),
+                api::DisputeStage::Revealing | api::DisputeStage::Drawing => None,
+            };
+            if let Some(seat) = seat {
+                self.tracked.votes.insert(view.id, (d.round, seat));
             }
         }
         if view.status == JobStatus::Challengeable && self.settings.audit && &view.requester != me {
@@ -525,12 +544,37 @@ impl Worker {
             t.referee.remove(&e.job);
             if e.jurors.0.contains(&me) {
                 info!(job = e.job, round = e.round, "drawn as a juror");
-                t.votes.insert(e.job, None);
+                t.votes.insert(e.job, (e.round, Seat::Voting));
             }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::Voted>() {
             if e.juror == me {
+                if let Some((_, seat)) = t.votes.get_mut(&e.job) {
+                    *seat = Seat::Voted;
+                }
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::VoteRevealOpened>() {
+            match t.votes.get(&e.job).copied() {
+                Some((round, Seat::Voted)) if round == e.round => {
+                    t.votes.insert(e.job, (round, Seat::Revealing));
+                },
+                Some(_) => {
+                    warn!(job = e.job, round = e.round, "voting closed before our sealed vote was in");
+                    t.votes.remove(&e.job);
+                },
+                None => {},
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::VoteRevealed>() {
+            if e.juror == me {
                 t.votes.remove(&e.job);
                 self.metrics.stage("voted");
+            }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::NoMajority>() {
+            // A new committee is drawn later (`CommitteeDrawn` again if we are on it).
+            t.votes.remove(&e.job);
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::JurorSlashed>() {
+            if e.juror == me {
+                self.metrics.slashed.with_label_values(&["minority_vote"]).inc();
+                error!(job = e.job, slashed = %tessera_client::tsr(e.slashed), "slashed: our vote was in the minority");
             }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::ReplicaPaid>() {
             if e.provider == me {
@@ -723,9 +767,49 @@ impl Worker {
         self.submit(client, now, job, "reveal", call);
     }
 
-    fn vote(&mut self, client: &Arc<Client>, now: u64, job: JobId, receipt: &Receipt) {
-        let call = chain::transactions().market().vote(job, convert::receipt_to_chain(receipt));
+    /// Submits the sealed vote for `job` in `round`: from the stored ballot when it is this
+    /// round's, else from `receipt` (this execution's, or the last round's ballot) sealed with
+    /// a fresh salt, stored before it is sent. Returns `false` when it has neither: the job
+    /// must be executed first.
+    fn vote(&mut self, client: &Arc<Client>, now: u64, job: JobId, round: u32, receipt: Option<Receipt>) -> bool {
+        let stored = match self.store.ballot(job) {
+            Ok(b) => b,
+            Err(e) => {
+                error!(job, error = %e, "reading the database failed; not voting");
+                return true;
+            },
+        };
+        let ballot = match (stored, receipt) {
+            (Some(b), _) if b.round == round => b,
+            (previous, receipt) => {
+                let Some(receipt) = receipt.or(previous.map(|b| b.receipt)) else { return false };
+                let mut salt = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut salt);
+                let ballot = Ballot { round, receipt, salt };
+                // Durable before the seal leaves this process: a restart must be able to open it.
+                if let Err(e) = self.store.put_ballot(job, &ballot) {
+                    error!(job, error = %e, "storing the ballot failed; not voting");
+                    return true;
+                }
+                ballot
+            },
+        };
+        let seal = vote_commitment(job, round, &self.me.0, &ballot.receipt, &ballot.salt);
+        let call = chain::transactions().market().vote(job, H256::from(seal.0));
         self.submit(client, now, job, "vote", call);
+        true
+    }
+
+    /// Opens this worker's sealed vote in `job` from the stored ballot.
+    fn reveal_vote(&mut self, client: &Arc<Client>, now: u64, job: JobId, round: u32) {
+        match self.store.ballot(job) {
+            Ok(Some(b)) if b.round == round => {
+                let call = chain::transactions().market().reveal_vote(job, convert::receipt_to_chain(&b.receipt), b.salt);
+                self.submit(client, now, job, "reveal_vote", call);
+            },
+            Ok(_) => error!(job, round, "no ballot of this round in the database: cannot reveal the vote"),
+            Err(e) => error!(job, error = %e, "reading the database failed; not revealing the vote"),
+        }
     }
 
     /// Submits the referee call for a dispute this worker is a party to, when the job is small
@@ -789,12 +873,17 @@ impl Worker {
         for job in disputes {
             self.referee(client, at, constants, job);
         }
-        let votes: Vec<(JobId, Option<Receipt>)> = self.tracked.votes.iter().map(|(j, r)| (*j, *r)).collect();
-        for (job, receipt) in votes {
-            match receipt {
-                // Voted until the chain says so (`Voted`), resubmitted every few blocks.
-                Some(receipt) => self.vote(client, at.block_number(), job, &receipt),
-                None => self.start_execution(client, at, constants, job, None, Purpose::Vote),
+        let votes: Vec<(JobId, (u32, Seat))> = self.tracked.votes.iter().map(|(j, s)| (*j, *s)).collect();
+        for (job, (round, seat)) in votes {
+            // Each resubmitted every few blocks until the chain says it took effect.
+            match seat {
+                Seat::Voting => {
+                    if !self.vote(client, at.block_number(), job, round, None) {
+                        self.start_execution(client, at, constants, job, None, Purpose::Vote);
+                    }
+                },
+                Seat::Voted => {},
+                Seat::Revealing => self.reveal_vote(client, at.block_number(), job, round),
             }
         }
         let audits: Vec<JobId> = self.tracked.audits.keys().copied().collect();
@@ -884,9 +973,8 @@ impl Worker {
                 }
             },
             Purpose::Vote => {
-                if let Some(slot) = self.tracked.votes.get_mut(&job) {
-                    *slot = Some(execution.receipt);
-                    self.vote(client, now, job, &execution.receipt);
+                if let Some((round, Seat::Voting)) = self.tracked.votes.get(&job).copied() {
+                    self.vote(client, now, job, round, Some(execution.receipt));
                 }
             },
             Purpose::Audit => {

@@ -71,6 +71,7 @@ mod benchmarking;
 mod calls;
 mod deadlines;
 mod disputes;
+pub mod migrations;
 #[cfg(any(feature = "try-runtime", feature = "std", test))]
 mod invariants;
 #[cfg(test)]
@@ -132,7 +133,7 @@ pub mod pallet {
     use tessera_traits::{ProgramRegistry, ProviderRegistry, Referee};
 
     /// The in-code storage version.
-    const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+    const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
     #[pallet::pallet]
     #[pallet::storage_version(STORAGE_VERSION)]

@@ -1350,3 +1350,58 @@ mod invariants {
         });
     }
 }
+
+mod migrations {
+    use super::*;
+    use crate::migrations::v2::{MigrateV1ToV2, OldDispute, OldJuror};
+    use codec::Encode;
+    use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+    #[test]
+    fn v1_disputes_become_sealed_vote_disputes_and_finish() {
+        new_test_ext().execute_with(|| {
+            // Two disputes written in the v1 layout: one awaiting its draw, one whose committee
+            // has two public votes of three.
+            let (program, waiting) = setup(5);
+            run_replicas(waiting, &[honest(), lie()]);
+            let job = post(ALICE, spec(program));
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let drawn = jurors(job);
+            let old = OldDispute::<Test> {
+                challenge: None,
+                committee: drawn
+                    .iter()
+                    .enumerate()
+                    .map(|(i, who)| OldJuror { who: *who, vote: (i < 2).then(honest) })
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap_or_else(|_| panic!("fits")),
+                round: 1,
+            };
+            frame_support::storage::unhashed::put_raw(&DisputeOf::<Test>::hashed_key_for(job), &old.encode());
+            let unstarted = OldDispute::<Test> { challenge: None, committee: Default::default(), round: 0 };
+            frame_support::storage::unhashed::put_raw(&DisputeOf::<Test>::hashed_key_for(waiting), &unstarted.encode());
+            StorageVersion::new(1).put::<Market>();
+
+            MigrateV1ToV2::<Test>::on_runtime_upgrade();
+            assert_eq!(Market::on_chain_storage_version(), StorageVersion::new(2));
+            assert_eq!(DisputeOf::<Test>::get(waiting).unwrap().stage, DisputeStage::Drawing);
+            let d = DisputeOf::<Test>::get(job).unwrap();
+            assert_eq!(d.stage, DisputeStage::Voting);
+            assert_eq!(d.committee.iter().filter(|j| j.vote == Some(honest())).count(), 2);
+            check_invariants();
+            // The third juror votes sealed; the reveals open and, with everyone's vote in,
+            // the dispute is decided by the two public votes and the third.
+            vote_as(drawn[2], job, honest());
+            assert_eq!(DisputeOf::<Test>::get(job).unwrap().stage, DisputeStage::Revealing);
+            reveal_vote_as(drawn[2], job, honest());
+            run_to_block(4);
+            assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
+            // A second run changes nothing.
+            let before = sp_io::storage::root(sp_runtime::StateVersion::V1);
+            MigrateV1ToV2::<Test>::on_runtime_upgrade();
+            assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), before);
+        });
+    }
+}
