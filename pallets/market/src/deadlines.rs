@@ -144,8 +144,16 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Penalizes `who` for missing `duty` on job `id`.
+    ///
+    /// A juror who sealed a vote and did not reveal it loses at least `MinorityVoteSlash`:
+    /// otherwise a lazy juror could seal a guess, watch the others' reveals, and withhold its
+    /// own whenever it would be outvoted, paying the smaller `MissedDeadlineSlash` instead.
     pub(crate) fn fault(id: JobId, who: &T::AccountId, duty: Duty) {
-        let slashed = T::Providers::slash(who, T::MissedDeadlineSlash::get(), None, SlashReason::MissedDeadline);
+        let fraction = match duty {
+            Duty::RevealVote => T::MissedDeadlineSlash::get().max(T::MinorityVoteSlash::get()),
+            Duty::Commit | Duty::Reveal | Duty::Vote => T::MissedDeadlineSlash::get(),
+        };
+        let slashed = T::Providers::slash(who, fraction, None, SlashReason::MissedDeadline);
         T::Providers::record_outcome(who, Reputation::Fault);
         Self::deposit_event(Event::Faulted { job: id, who: who.clone(), duty, slashed });
     }

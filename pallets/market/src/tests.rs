@@ -1096,7 +1096,7 @@ mod vote {
             // One revealed vote of three: no majority, the two are faulted.
             assert!(has_event(Event::NoMajority { job, round: 1 }));
             for who in &j[..2] {
-                assert!(has_event(Event::Faulted { job, who: *who, duty: Duty::RevealVote, slashed: STAKE / 20 }));
+                assert!(has_event(Event::Faulted { job, who: *who, duty: Duty::RevealVote, slashed: STAKE / 5 }));
             }
         });
     }
@@ -1130,15 +1130,40 @@ mod vote {
             let copier_free = free(copier);
             run_to_block(2 + VOTE_REVEAL_TIMEOUT);
             assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
-            assert!(has_event(Event::Faulted { job, who: copier, duty: Duty::RevealVote, slashed: STAKE / 20 }));
+            assert!(has_event(Event::Faulted { job, who: copier, duty: Duty::RevealVote, slashed: STAKE / 5 }));
             assert!(has_event(Event::JurorRewarded { job, juror: honest_juror, reward: FUEL_USED }));
             assert!(!System::events().iter().any(|e| matches!(
                 &e.event,
                 RuntimeEvent::Market(Event::JurorRewarded { juror, .. }) if *juror == copier
             )));
             run_to_block(2 + VOTE_REVEAL_TIMEOUT + SLASH_DEFERRAL + 1);
-            assert_eq!(stake_held(copier), STAKE - STAKE / 20, "the copier lost stake");
+            assert_eq!(stake_held(copier), STAKE - STAKE / 5, "the copier lost stake");
             assert_eq!(free(copier), copier_free, "and earned nothing");
+        });
+    }
+
+    #[test]
+    fn withholding_a_losing_vote_costs_as_much_as_revealing_it() {
+        // The attack: a lazy juror seals a guess, waits for the others' reveals, and keeps its
+        // own back once it sees it would be outvoted. Withheld, it loses what a minority vote
+        // loses (`MinorityVoteSlash`, 20 % here), not just a missed deadline's 5 %.
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(5);
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let j = jurors(job);
+            vote_as(j[0], job, honest());
+            vote_as(j[1], job, honest());
+            vote_as(j[2], job, lie());
+            reveal_vote_as(j[0], job, honest());
+            reveal_vote_as(j[1], job, honest());
+            run_to_block(2 + VOTE_REVEAL_TIMEOUT);
+            assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
+            assert!(has_event(Event::Faulted { job, who: j[2], duty: Duty::RevealVote, slashed: STAKE / 5 }));
+            assert!(!System::events().iter().any(|e| matches!(
+                &e.event,
+                RuntimeEvent::Market(Event::JurorSlashed { .. })
+            )));
         });
     }
 
