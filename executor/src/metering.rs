@@ -375,24 +375,29 @@ impl Context<'_> {
         let mut f = Function::new(locals);
         self.reload_fuel(&mut f, temps);
 
-        let mut ops = Vec::new();
+        // Segment by segment, reading each twice (the reader is a cheap cursor): once for its
+        // cost, charged at its start, then to emit it. Nothing proportional to the function's
+        // size is held besides the output, so a 1 MiB function fits the runtime's allocator
+        // (whose largest single allocation is 32 MiB) when the referee instruments it on chain.
         let mut reader = body.get_operators_reader().map_err(invalid)?;
         while !reader.eof() {
-            ops.push(reader.read().map_err(invalid)?);
-        }
-
-        let mut start = 0;
-        while start < ops.len() {
-            let end = ops[start..].iter().position(ends_segment).map_or(ops.len(), |i| start + i + 1);
-            let segment = &ops[start..end];
-            let cost: u64 = segment.iter().map(|op| self.cost(op)).fold(0u64, u64::saturating_add);
+            let mut probe = reader.clone();
+            let (mut cost, mut len) = (0u64, 0usize);
+            while !probe.eof() {
+                let op = probe.read().map_err(invalid)?;
+                cost = cost.saturating_add(self.cost(&op));
+                len += 1;
+                if ends_segment(&op) {
+                    break;
+                }
+            }
             if self.meter {
                 self.charge_static(&mut f, temps, cost);
             }
-            for op in segment {
-                self.emit(&mut f, op, temps)?;
+            for _ in 0..len {
+                let op = reader.read().map_err(invalid)?;
+                self.emit(&mut f, &op, temps)?;
             }
-            start = end;
         }
         Ok(f)
     }

@@ -35,3 +35,16 @@ fn the_runtimes_referee_refuses_an_invalid_program() {
         Err(tessera_runtime_api::RefereeRefusal::InvalidProgram)
     );
 }
+
+#[test]
+fn the_runtimes_referee_instruments_the_largest_program() {
+    // A program of the registry's largest size, one huge function: instrumenting it inside the
+    // runtime must stay within the runtime allocator's largest allocation (it once collected
+    // the whole function's operators and trapped the runtime).
+    let mut runtime = wasm::Runtime::new();
+    let limits: ProgramLimits = tessera_runtime::Programs::limits();
+    let code = tessera_executor::worst_case::program(1, limits.max_code_len - 4_096);
+    assert!(code.len() as u32 <= limits.max_code_len && code.len() > 1_000_000);
+    let (receipt, _) = runtime.referee(&code, &[1; 8], 1_000, 8).expect("a receipt");
+    assert_eq!(receipt.fuel_used, 1_000);
+}
