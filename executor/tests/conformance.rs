@@ -38,20 +38,8 @@ impl Engines {
     }
 }
 
-const IO: &str = r#"
-  (import "tessera" "input_len" (func $input_len (result i32)))
-  (import "tessera" "read_input" (func $read_input (param i32 i32 i32) (result i32)))
-  (import "tessera" "write_output" (func $write_output (param i32 i32)))
-  (import "tessera" "abort" (func $abort (param i32)))
-"#;
+use tessera_executor::corpus::{memory_grower, module, COUNTER, ECHO, ENDINGS, NANS, RECURSION};
 
-fn module(body: &str) -> String {
-    format!("(module {IO} (memory (export \"memory\") 1 256) {body})")
-}
-
-/// The corpus gets one receipt and output from wasmtime, from wasmi and from the referee's
-/// entry point (validation and instrumentation included); the runtime's WASM referee is held to
-/// the same receipts by `runtime/tests/referee_wasm.rs`.
 #[test]
 fn the_corpus_gives_one_receipt_on_every_engine() {
     let e = Engines::new();
@@ -66,11 +54,7 @@ fn the_corpus_gives_one_receipt_on_every_engine() {
 #[test]
 fn echo_copies_input_to_output() {
     let e = Engines::new();
-    let p = program(&module(
-        r#"(func (export "run") (local $n i32)
-             (local.set $n (call $read_input (i32.const 0) (i32.const 0) (call $input_len)))
-             (call $write_output (i32.const 0) (local.get $n)))"#,
-    ));
+    let p = program(&module(ECHO));
     let run = e.both(&p, b"hello, tessera", run_limits(1_000));
     assert_eq!(run.receipt.status, ExitStatus::Ok);
     assert_eq!(run.output, b"hello, tessera");
@@ -102,14 +86,7 @@ fn the_example_programs_match_their_native_builds() {
 fn out_of_fuel_stops_at_the_same_point_on_both_engines() {
     let e = Engines::new();
     // Writes a byte per iteration, so how far it got is visible in the output.
-    let p = program(&module(
-        r#"(func (export "run") (local $i i32)
-             (loop $l
-               (i32.store8 (i32.const 0) (local.get $i))
-               (call $write_output (i32.const 0) (i32.const 1))
-               (local.set $i (i32.add (local.get $i) (i32.const 1)))
-               (br_if $l (i32.lt_u (local.get $i) (i32.const 200)))))"#,
-    ));
+    let p = program(&module(COUNTER));
     let full = e.both(&p, &[], run_limits(1_000_000));
     assert_eq!(full.receipt.status, ExitStatus::Ok);
     assert_eq!(full.output.len(), 200);
@@ -131,24 +108,21 @@ fn out_of_fuel_stops_at_the_same_point_on_both_engines() {
 #[test]
 fn traps_and_aborts_are_receipts() {
     let e = Engines::new();
-    let cases = [
-        ("(func (export \"run\") (drop (i32.div_u (i32.const 1) (i32.const 0))))", ExitStatus::Trapped),
-        ("(func (export \"run\") unreachable)", ExitStatus::Trapped),
-        ("(func (export \"run\") (drop (i32.load (i32.const -4))))", ExitStatus::Trapped),
-        ("(func (export \"run\") (call $write_output (i32.const 65530) (i32.const 100)))", ExitStatus::Trapped),
-        ("(func (export \"run\") (call $write_output (i32.const 0) (i32.const 70000)))", ExitStatus::Trapped),
-        ("(func (export \"run\") (call $abort (i32.const 7)))", ExitStatus::Aborted(7)),
+    let statuses = [
+        ExitStatus::Trapped,
+        ExitStatus::Trapped,
+        ExitStatus::Trapped,
+        ExitStatus::Trapped,
+        ExitStatus::Trapped,
+        ExitStatus::Aborted(7),
     ];
-    for (body, status) in cases {
+    for (body, status) in ENDINGS.iter().zip(statuses) {
         let run = e.both(&program(&module(body)), &[], run_limits(10_000));
         assert_eq!(run.receipt.status, status, "{body}");
         assert!(run.receipt.fuel_used > 0);
     }
     // Output written before a trap is part of the receipt.
-    let p = program(&module(
-        r#"(data (i32.const 0) "partial")
-           (func (export "run") (call $write_output (i32.const 0) (i32.const 7)) unreachable)"#,
-    ));
+    let p = program(&module(ENDINGS[6]));
     let run = e.both(&p, &[], run_limits(10_000));
     assert_eq!((run.receipt.status, run.output.as_slice()), (ExitStatus::Trapped, &b"partial"[..]));
 }
@@ -157,18 +131,7 @@ fn traps_and_aborts_are_receipts() {
 fn memory_growth_stops_at_the_cap_on_both_engines() {
     let e = Engines::new();
     // Grows one page at a time until refused; outputs how many pages it got.
-    let p = program(
-        &format!(
-            "(module {IO} (memory (export \"memory\") 1)
-               (func (export \"run\") (local $n i32)
-                 (block $full (loop $grow
-                   (br_if $full (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
-                   (local.set $n (i32.add (local.get $n) (i32.const 1)))
-                   (br $grow)))
-                 (i32.store (i32.const 0) (local.get $n))
-                 (call $write_output (i32.const 0) (i32.const 4))))"
-        ),
-    );
+    let p = program(&memory_grower());
     let mut limits = run_limits(10_000_000);
     limits.max_memory_pages = 40;
     let run = e.both(&p, &[], limits);
@@ -182,16 +145,7 @@ fn memory_growth_stops_at_the_cap_on_both_engines() {
 fn deep_recursion_traps_at_the_budget_not_the_engine_stack() {
     let e = Engines::new();
     // Recurses `input` levels deep; traps (identically) once past the call-depth budget.
-    let p = program(&module(
-        r#"(func $down (param $n i32) (result i32)
-             (if (result i32) (i32.eqz (local.get $n))
-               (then (i32.const 0))
-               (else (i32.add (i32.const 1) (call $down (i32.sub (local.get $n) (i32.const 1)))))))
-           (func (export "run")
-             (drop (call $read_input (i32.const 0) (i32.const 0) (i32.const 4)))
-             (i32.store (i32.const 0) (call $down (i32.load (i32.const 0))))
-             (call $write_output (i32.const 0) (i32.const 4)))"#,
-    ));
+    let p = program(&module(RECURSION));
     let shallow = e.both(&p, &100u32.to_le_bytes(), run_limits(10_000_000));
     assert_eq!((shallow.receipt.status, shallow.output.clone()), (ExitStatus::Ok, 100u32.to_le_bytes().to_vec()));
     let deep = e.both(&p, &1_000_000u32.to_le_bytes(), run_limits(100_000_000));
@@ -201,20 +155,10 @@ fn deep_recursion_traps_at_the_budget_not_the_engine_stack() {
 #[test]
 fn nans_are_canonical_on_both_engines() {
     let e = Engines::new();
-    // 0/0, sqrt(-1) and a NaN with a payload through arithmetic: all come out as the canonical
-    // NaN, whatever the CPU would have produced.
-    let p = program(&module(
-        r#"(func (export "run")
-             (f32.store (i32.const 0) (f32.div (f32.const 0) (f32.const 0)))
-             (f64.store (i32.const 4) (f64.sqrt (f64.const -1)))
-             (f64.store (i32.const 12) (f64.add (f64.const nan:0x4) (f64.const 1)))
-             (f32.store (i32.const 20) (f32.demote_f64 (f64.const -nan:0x123)))
-             (f64.store (i32.const 24) (f64.mul (f64.const 1.5) (f64.const 2)))
-             ;; Bits escaping through reinterpret and copysign's sign operand.
-             (i64.store (i32.const 32) (i64.reinterpret_f64 (f64.div (f64.const 0) (f64.const 0))))
-             (f64.store (i32.const 40) (f64.copysign (f64.const 1) (f64.div (f64.const 0) (f64.const 0))))
-             (call $write_output (i32.const 0) (i32.const 48)))"#,
-    ));
+    // 0/0, sqrt(-1) and a NaN with a payload through arithmetic, bits escaping through
+    // reinterpret and copysign's sign operand: all come out as the canonical NaN, whatever the
+    // CPU would have produced.
+    let p = program(&module(NANS));
     let run = e.both(&p, &[], run_limits(10_000));
     let f32_at = |i: usize| u32::from_le_bytes(run.output[i..i + 4].try_into().expect("4 bytes"));
     let f64_at = |i: usize| u64::from_le_bytes(run.output[i..i + 8].try_into().expect("8 bytes"));

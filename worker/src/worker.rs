@@ -833,15 +833,7 @@ impl Worker {
                 {
                     return Ok(None); // a committee decides
                 }
-                let spec = at
-                    .storage()
-                    .try_fetch(chain::storage().market().input_of().unvalidated(), (job,))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or("the job has no input")?
-                    .decode()
-                    .map_err(|e| e.to_string())?;
-                let input = match spec {
+                let input = match input_spec(&at, job).await? {
                     InputSpec::Inline(_) => None,
                     InputSpec::Remote { hash, len, uri } => {
                         let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
@@ -996,6 +988,18 @@ impl Worker {
     }
 }
 
+/// The input of `job` as stored on chain at `at` (inline bytes, or a remote input's URI, hash
+/// and length).
+async fn input_spec(at: &AtBlock, job: JobId) -> Result<InputSpec, String> {
+    at.storage()
+        .try_fetch(chain::storage().market().input_of().unvalidated(), (job,))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the job has no input")?
+        .decode()
+        .map_err(|e| e.to_string())
+}
+
 /// Fetches the program and input of `job` as of `at` and runs it in the sandbox.
 #[allow(clippy::too_many_arguments)]
 async fn execute(
@@ -1013,15 +1017,7 @@ async fn execute(
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("program {:?} is not on chain", info.program))?;
-    let spec = at
-        .storage()
-        .try_fetch(chain::storage().market().input_of().unvalidated(), (job,))
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the job has no input")?
-        .decode()
-        .map_err(|e| e.to_string())?;
-    let input = match spec {
+    let input = match input_spec(at, job).await? {
         InputSpec::Inline(bytes) => bytes.0,
         InputSpec::Remote { hash, len, uri } => {
             let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
