@@ -10,9 +10,6 @@ use tessera_executor::{
 
 const LIMITS: ProgramLimits = ProgramLimits { max_code_len: 256 * 1024, max_memory_pages: 256, max_table_elements: 4096 };
 
-fn run_limits(fuel: u64) -> RunLimits {
-    RunLimits { fuel, max_memory_pages: 256, max_output_len: 64 * 1024 }
-}
 
 fn program(wat: &str) -> Instrumented {
     prepare(&wat::parse_str(wat).expect("valid WAT"), &LIMITS).expect("a valid program")
@@ -38,7 +35,7 @@ impl Engines {
     }
 }
 
-use tessera_executor::corpus::{memory_grower, module, COUNTER, ECHO, ENDINGS, NANS, RECURSION};
+use tessera_executor::corpus::{limits, memory_grower, module, COUNTER, ECHO, ENDINGS, NANS, RECURSION};
 
 #[test]
 fn the_corpus_gives_one_receipt_on_every_engine() {
@@ -55,7 +52,7 @@ fn the_corpus_gives_one_receipt_on_every_engine() {
 fn echo_copies_input_to_output() {
     let e = Engines::new();
     let p = program(&module(ECHO));
-    let run = e.both(&p, b"hello, tessera", run_limits(1_000));
+    let run = e.both(&p, b"hello, tessera", limits(1_000));
     assert_eq!(run.receipt.status, ExitStatus::Ok);
     assert_eq!(run.output, b"hello, tessera");
     // Three host calls (32 each), per-byte charges for read_input and write_output (14 bytes / 8
@@ -76,7 +73,7 @@ fn the_example_programs_match_their_native_builds() {
     ];
     for (code, input, expected) in cases {
         let p = prepare(code, &LIMITS).expect("example programs are valid");
-        let run = e.both(&p, &input, run_limits(1_000_000_000));
+        let run = e.both(&p, &input, limits(1_000_000_000));
         assert_eq!(run.receipt.status, ExitStatus::Ok);
         assert_eq!(run.output, expected);
     }
@@ -87,21 +84,21 @@ fn out_of_fuel_stops_at_the_same_point_on_both_engines() {
     let e = Engines::new();
     // Writes a byte per iteration, so how far it got is visible in the output.
     let p = program(&module(COUNTER));
-    let full = e.both(&p, &[], run_limits(1_000_000));
+    let full = e.both(&p, &[], limits(1_000_000));
     assert_eq!(full.receipt.status, ExitStatus::Ok);
     assert_eq!(full.output.len(), 200);
     let mut previous_len = 0;
     for fuel in (0..full.receipt.fuel_used).step_by(97) {
-        let run = e.both(&p, &[], run_limits(fuel));
+        let run = e.both(&p, &[], limits(fuel));
         assert_eq!(run.receipt.status, ExitStatus::OutOfFuel, "fuel {fuel}");
         assert_eq!(run.receipt.fuel_used, fuel);
         assert!(run.output.len() >= previous_len, "more fuel never yields less output");
         previous_len = run.output.len();
     }
     // Exactly enough fuel finishes; one less does not.
-    let exact = e.both(&p, &[], run_limits(full.receipt.fuel_used));
+    let exact = e.both(&p, &[], limits(full.receipt.fuel_used));
     assert_eq!(exact.receipt, full.receipt);
-    let short = e.both(&p, &[], run_limits(full.receipt.fuel_used - 1));
+    let short = e.both(&p, &[], limits(full.receipt.fuel_used - 1));
     assert_eq!(short.receipt.status, ExitStatus::OutOfFuel);
 }
 
@@ -117,13 +114,13 @@ fn traps_and_aborts_are_receipts() {
         ExitStatus::Aborted(7),
     ];
     for (body, status) in ENDINGS.iter().zip(statuses) {
-        let run = e.both(&program(&module(body)), &[], run_limits(10_000));
+        let run = e.both(&program(&module(body)), &[], limits(10_000));
         assert_eq!(run.receipt.status, status, "{body}");
         assert!(run.receipt.fuel_used > 0);
     }
     // Output written before a trap is part of the receipt.
     let p = program(&module(ENDINGS[6]));
-    let run = e.both(&p, &[], run_limits(10_000));
+    let run = e.both(&p, &[], limits(10_000));
     assert_eq!((run.receipt.status, run.output.as_slice()), (ExitStatus::Trapped, &b"partial"[..]));
 }
 
@@ -132,9 +129,8 @@ fn memory_growth_stops_at_the_cap_on_both_engines() {
     let e = Engines::new();
     // Grows one page at a time until refused; outputs how many pages it got.
     let p = program(&memory_grower());
-    let mut limits = run_limits(10_000_000);
-    limits.max_memory_pages = 40;
-    let run = e.both(&p, &[], limits);
+    let capped = RunLimits { max_memory_pages: 40, ..limits(10_000_000) };
+    let run = e.both(&p, &[], capped);
     assert_eq!(run.receipt.status, ExitStatus::Ok);
     assert_eq!(run.output, 39u32.to_le_bytes());
     // Every page asked for costs fuel, including the refused one.
@@ -146,9 +142,9 @@ fn deep_recursion_traps_at_the_budget_not_the_engine_stack() {
     let e = Engines::new();
     // Recurses `input` levels deep; traps (identically) once past the call-depth budget.
     let p = program(&module(RECURSION));
-    let shallow = e.both(&p, &100u32.to_le_bytes(), run_limits(10_000_000));
+    let shallow = e.both(&p, &100u32.to_le_bytes(), limits(10_000_000));
     assert_eq!((shallow.receipt.status, shallow.output.clone()), (ExitStatus::Ok, 100u32.to_le_bytes().to_vec()));
-    let deep = e.both(&p, &1_000_000u32.to_le_bytes(), run_limits(100_000_000));
+    let deep = e.both(&p, &1_000_000u32.to_le_bytes(), limits(100_000_000));
     assert_eq!(deep.receipt.status, ExitStatus::Trapped);
 }
 
@@ -159,7 +155,7 @@ fn nans_are_canonical_on_both_engines() {
     // reinterpret and copysign's sign operand: all come out as the canonical NaN, whatever the
     // CPU would have produced.
     let p = program(&module(NANS));
-    let run = e.both(&p, &[], run_limits(10_000));
+    let run = e.both(&p, &[], limits(10_000));
     let f32_at = |i: usize| u32::from_le_bytes(run.output[i..i + 4].try_into().expect("4 bytes"));
     let f64_at = |i: usize| u64::from_le_bytes(run.output[i..i + 8].try_into().expect("8 bytes"));
     assert_eq!(f32_at(0), 0x7fc0_0000);
@@ -186,7 +182,7 @@ fn wall_clock_cap_gives_no_receipt() {
     let compiler = Compiler::new(Duration::from_millis(50)).expect("engine");
     let p = program(&module("(func (export \"run\") (loop $l (br $l)))"));
     let started = std::time::Instant::now();
-    let result = compiler.execute(&p, &[], &run_limits(u64::MAX / 2));
+    let result = compiler.execute(&p, &[], &limits(u64::MAX / 2));
     assert_eq!(result, Err(tessera_executor::ExecError::Timeout));
     assert!(started.elapsed() < Duration::from_secs(10));
 }

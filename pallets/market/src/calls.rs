@@ -32,6 +32,15 @@ impl<T: Config> Pallet<T> {
         })
     }
 
+    /// The live job `id` in dispute, with its `Disputed` deadline and its dispute record, or
+    /// why not ([`Pallet::live_job`]'s errors, [`Error::NotDisputed`]).
+    pub(crate) fn disputed(id: JobId) -> Result<(Job<T>, BlockNumberFor<T>, Dispute<T>), DispatchError> {
+        let job = Self::live_job(id)?;
+        let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
+        let dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
+        Ok((job, deadline, dispute))
+    }
+
     /// What every revealed receipt of `job` (a replica's or a juror's) must satisfy: no more
     /// fuel than the job's limit, and an out-of-fuel receipt reports exactly the limit.
     pub(crate) fn check_receipt(job: &Job<T>, receipt: &Receipt) -> DispatchResult {
@@ -200,11 +209,9 @@ impl<T: Config> Pallet<T> {
     /// `vote`: records a juror's sealed vote; once every juror voted, the reveals of votes
     /// open at once.
     pub(crate) fn do_vote(who: T::AccountId, id: JobId, sealed: H256) -> DispatchResult {
-        let mut job = Self::live_job(id)?;
-        let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
+        let (mut job, deadline, mut dispute) = Self::disputed(id)?;
         let now = Self::now();
         ensure!(now <= deadline, Error::<T>::DeadlinePassed);
-        let mut dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
         match dispute.stage {
             DisputeStage::Drawing => return Err(Error::<T>::CommitteeNotDrawn.into()),
             DisputeStage::Revealing => return Err(Error::<T>::NotVoting.into()),
@@ -225,11 +232,9 @@ impl<T: Config> Pallet<T> {
     /// `reveal_vote`: opens a juror's sealed vote, checking the receipt as a replica's reveal
     /// is checked; once every juror who voted has revealed, the tally moves to the next block.
     pub(crate) fn do_reveal_vote(who: T::AccountId, id: JobId, receipt: Receipt, salt: [u8; 32]) -> DispatchResult {
-        let mut job = Self::live_job(id)?;
-        let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
+        let (mut job, deadline, mut dispute) = Self::disputed(id)?;
         let now = Self::now();
         ensure!(now <= deadline, Error::<T>::DeadlinePassed);
-        let mut dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
         ensure!(dispute.stage == DisputeStage::Revealing, Error::<T>::NotRevealingVotes);
         let round = dispute.round;
         let seat = dispute.committee.iter_mut().find(|j| j.who == who).ok_or(Error::<T>::NotJuror)?;

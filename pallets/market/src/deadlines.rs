@@ -128,17 +128,14 @@ impl<T: Config> Pallet<T> {
                     Self::end_unsettled(id, job, Outcome::Inconclusive, |_| false, None);
                     return T::WeightInfo::settle(replicas);
                 };
-                match dispute.stage {
-                    DisputeStage::Drawing => {
-                        Self::on_dispute_deadline(id, job, dispute, now);
-                        T::WeightInfo::draw_committee(T::Providers::provider_count())
-                    },
+                let weight = match dispute.stage {
+                    DisputeStage::Drawing => T::WeightInfo::draw_committee(T::Providers::provider_count()),
                     DisputeStage::Voting | DisputeStage::Revealing => {
-                        let jurors = dispute.committee.len() as u32;
-                        Self::on_dispute_deadline(id, job, dispute, now);
-                        T::WeightInfo::resolve_dispute(replicas, jurors)
+                        T::WeightInfo::resolve_dispute(replicas, dispute.committee.len() as u32)
                     },
-                }
+                };
+                Self::on_dispute_deadline(id, job, dispute, now);
+                weight
             },
         }
     }

@@ -47,10 +47,8 @@ impl<T: Config> Pallet<T> {
         id: JobId,
         input: Option<BoundedVec<u8, T::MaxRefereeInputLen>>,
     ) -> DispatchResultWithPostInfo {
-        let job = Self::live_job(id)?;
-        let Phase::Disputed(deadline) = job.phase else { return Err(Error::<T>::NotDisputed.into()) };
+        let (job, deadline, dispute) = Self::disputed(id)?;
         ensure!(Self::is_refereeable(&job), Error::<T>::NotRefereeable);
-        let dispute = DisputeOf::<T>::get(id).ok_or(Error::<T>::NotDisputed)?;
         ensure!(dispute.round == 0 && dispute.stage == DisputeStage::Drawing, Error::<T>::RefereeClosed);
         ensure!(Self::now() <= deadline, Error::<T>::DeadlinePassed);
         let bytes: Vec<u8> = match (InputOf::<T>::get(id), input) {

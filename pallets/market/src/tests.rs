@@ -167,6 +167,21 @@ fn reveal_vote_as(who: AccountId, job: JobId, r: Receipt) {
     assert_ok!(Market::reveal_vote(RuntimeOrigin::signed(who), job, r, vote_salt(who)));
 }
 
+/// A job whose two replicas disagreed, among 5 providers, with its committee drawn (block 2).
+fn split_and_drawn() -> (JobId, Vec<AccountId>) {
+    let (_, job) = setup(5);
+    run_replicas(job, &[honest(), lie()]);
+    run_to_block(2);
+    (job, jurors(job))
+}
+
+/// The disputed `job` and its dispute as of its first draw, for calling the draw directly.
+fn first_round(job: JobId) -> (crate::Job<Test>, crate::Dispute<Test>) {
+    let mut dispute = DisputeOf::<Test>::get(job).expect("dispute");
+    dispute.round = 1;
+    (JobOf::<Test>::get(job).expect("job"), dispute)
+}
+
 /// Every juror in `committee` seals a vote for `r`, then opens it (the tally follows in the
 /// next block).
 fn decide(job: JobId, committee: &[AccountId], r: Receipt) {
@@ -1021,10 +1036,7 @@ mod vote {
     #[test]
     fn reveal_vote_errors() {
         new_test_ext().execute_with(|| {
-            let (_, job) = setup(5);
-            run_replicas(job, &[honest(), lie()]);
-            run_to_block(2);
-            let j = jurors(job);
+            let (job, j) = split_and_drawn();
             vote_as(j[0], job, honest());
             vote_as(j[1], job, honest());
             run_to_block(2 + VOTE_TIMEOUT);
@@ -1108,10 +1120,7 @@ mod vote {
         // honest juror's account, which never opens under its own: it is faulted for not
         // revealing and loses `MissedDeadlineSlash`, against a reward for honest work.
         new_test_ext().execute_with(|| {
-            let (_, job) = setup(5);
-            run_replicas(job, &[honest(), lie()]);
-            run_to_block(2);
-            let j = jurors(job);
+            let (job, j) = split_and_drawn();
             let (honest_juror, copier) = (j[0], j[1]);
             vote_as(honest_juror, job, honest());
             let visible = DisputeOf::<Test>::get(job).unwrap().committee[0].sealed.unwrap();
@@ -1148,10 +1157,7 @@ mod vote {
         // own back once it sees it would be outvoted. Withheld, it loses what a minority vote
         // loses (`MinorityVoteSlash`, 20 % here), not just a missed deadline's 5 %.
         new_test_ext().execute_with(|| {
-            let (_, job) = setup(5);
-            run_replicas(job, &[honest(), lie()]);
-            run_to_block(2);
-            let j = jurors(job);
+            let (job, j) = split_and_drawn();
             vote_as(j[0], job, honest());
             vote_as(j[1], job, honest());
             vote_as(j[2], job, lie());
@@ -1170,10 +1176,7 @@ mod vote {
     #[test]
     fn a_minority_juror_is_slashed_to_the_treasury() {
         new_test_ext().execute_with(|| {
-            let (_, job) = setup(5);
-            run_replicas(job, &[honest(), lie()]);
-            run_to_block(2);
-            let j = jurors(job);
+            let (job, j) = split_and_drawn();
             vote_as(j[0], job, honest());
             vote_as(j[1], job, honest());
             vote_as(j[2], job, lie());
@@ -1246,9 +1249,7 @@ mod vote {
             let program = upload_program(ALICE);
             let job = post(ALICE, spec(program));
             run_replicas(job, &[honest(), lie()]);
-            let open = JobOf::<Test>::get(job).unwrap();
-            let mut dispute = DisputeOf::<Test>::get(job).unwrap();
-            dispute.round = 1;
+            let (open, dispute) = first_round(job);
             let draws = 600u32;
             let (mut seats, mut majorities) = (0u32, 0u32);
             for id in 0..u64::from(draws) {
@@ -1277,9 +1278,7 @@ mod vote {
             let program = upload_program(ALICE);
             let job = post(ALICE, spec(program));
             run_replicas(job, &[honest(), lie()]);
-            let open = JobOf::<Test>::get(job).unwrap();
-            let mut dispute = DisputeOf::<Test>::get(job).unwrap();
-            dispute.round = 1;
+            let (open, dispute) = first_round(job);
             let draws = 600u32;
             let whale = (0..u64::from(draws))
                 .filter(|id| Market::draw_committee(*id, &open, &dispute).iter().any(|j| j.who == P[5]))
