@@ -55,9 +55,16 @@ pub struct Reputation {
 }
 
 impl Reputation {
-    /// A new provider's reputation at block `now`.
+    /// A reputation of score [`NEUTRAL`] at block `now`.
     pub fn new(now: u32) -> Self {
         Reputation { score: NEUTRAL, completed: 0, faults: 0, slashed: 0, updated_at: now }
+    }
+
+    /// A new provider's reputation at block `now`: the lowest score. It rises with verified
+    /// work (and drifts towards neutral with time), so a provider with a bad record gains
+    /// nothing by leaving and registering again under a fresh account or the same one.
+    pub fn newcomer(now: u32) -> Self {
+        Reputation { score: Permill::zero(), ..Self::new(now) }
     }
 
     /// The score at block `now` (decay applied, nothing stored).

@@ -252,12 +252,15 @@ fn claim_verdict(
     req: &Requirements<Balance>,
     who: &AccountId,
     p: &ProviderInfo<Runtime>,
+    forfeited: &[AccountId],
     now: BlockNumber,
 ) -> Result<(), Reason> {
     if *who == job.requester {
         Err(Reason::OwnJob)
     } else if job.slot_of(who).is_some() {
         Err(Reason::AlreadyClaimed)
+    } else if forfeited.contains(who) {
+        Err(Reason::SlotForfeited)
     } else {
         Providers::eligibility(p, req, now).map(|_| ()).map_err(reason_of)
     }
@@ -272,7 +275,8 @@ pub fn can_claim(id: JobId, who: AccountId) -> Result<(), Reason> {
         return Err(Reason::JobNotOpen);
     }
     let p = pallet_providers::ProviderOf::<Runtime>::get(&who).ok_or(Reason::NotProvider)?;
-    claim_verdict(&job, &Market::requirements(&job), &who, &p, now)
+    let forfeited = pallet_market::ForfeitedOf::<Runtime>::get(id).providers;
+    claim_verdict(&job, &Market::requirements(&job), &who, &p, &forfeited, now)
 }
 
 /// `TesseraApi::why_unmatched`.
@@ -297,8 +301,9 @@ pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
     let req = Market::requirements(&job);
     let mut eligible = Vec::new();
     let mut refusals = Vec::new();
+    let forfeited = pallet_market::ForfeitedOf::<Runtime>::get(id).providers;
     for (who, p) in all_providers() {
-        match claim_verdict(&job, &req, &who, &p, now) {
+        match claim_verdict(&job, &req, &who, &p, &forfeited, now) {
             Ok(()) => eligible.push(who),
             Err(reason) => refusals.push(Refusal { provider: who, reason }),
         }

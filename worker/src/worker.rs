@@ -213,6 +213,8 @@ struct Tracked {
     referee: BTreeSet<JobId>,
     /// Executions by (job, purpose): running, done, or failed at a block (retried later).
     executions: HashMap<(JobId, Purpose), Run>,
+    /// Failed executions per replica of its (released after `RELEASE_AFTER_FAILURES`).
+    failures: BTreeMap<JobId, u32>,
     /// A replica of its ended or was faulted: retry the open jobs.
     capacity_freed: bool,
     /// Block of its last heartbeat on chain, if registered.
@@ -227,12 +229,17 @@ enum Run {
     Failed(u64),
 }
 
+/// Failed executions of one of its replicas after which the worker gives the slot back
+/// (`release_slot`, no penalty) instead of trying until the commit deadline and being slashed.
+const RELEASE_AFTER_FAILURES: u32 = 3;
+
 impl Tracked {
     fn forget(&mut self, job: JobId) {
         self.open.remove(&job);
         self.fresh.remove(&job);
         self.claiming.remove(&job);
         self.executions.retain(|(j, _), _| *j != job);
+        self.failures.remove(&job);
         if self.mine.remove(&job).is_some() {
             self.capacity_freed = true;
         }
@@ -502,6 +509,13 @@ impl Worker {
                     t.mine.insert(e.job, Replica { info, stage: Stage::Claimed, committed: false });
                 }
             }
+        } else if let Some(Ok(e)) = event.decode_fields_as::<ev::SlotReleased>() {
+            if e.provider == me {
+                info!(job = e.job, "slot released");
+                t.forget(e.job);
+            } else if !t.mine.contains_key(&e.job) {
+                t.fresh.insert(e.job);
+            }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::JobAssigned>() {
             t.open.remove(&e.job);
             t.fresh.remove(&e.job);
@@ -720,11 +734,32 @@ impl Worker {
                 debug!(job, fuel_limit = info.fuel_limit, "fuel limit above this worker's --max-fuel");
                 continue;
             }
+            // A remote input must be fetchable and match its hash before the claim: a job that
+            // cannot be served is not claimed (the requester, not the provider, bears that).
+            if let Err(e) = self.check_input(at, job, &info).await {
+                warn!(job, error = %e, "not claiming: the input cannot be served");
+                continue;
+            }
             info!(job, fuel_limit = info.fuel_limit, "claiming a replica slot");
             self.tracked.claiming.insert(job, (info, now));
             self.submit(client, now, job, "claim_slot", chain::transactions().market().claim_slot(job));
         }
         Ok(())
+    }
+
+    /// Whether `job`'s input can be had and matches its hash: a remote input is fetched (and
+    /// checked by the fetcher against its hash and length), an inline one is on chain.
+    async fn check_input(&self, at: &AtBlock, job: JobId, info: &JobInfo) -> Result<(), String> {
+        match input_spec(at, job).await? {
+            InputSpec::Inline(_) => Ok(()),
+            InputSpec::Remote { hash, len, uri } => {
+                if hash.0 != info.input_hash {
+                    return Err("the job's input hash differs from its input spec".into());
+                }
+                let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
+                self.fetcher.fetch(&uri, len, &hash.0).await.map(|_| ()).map_err(|e| e.to_string())
+            },
+        }
     }
 
     /// Executes, commits and reveals for its replicas (bounded by its capacity).
@@ -936,8 +971,18 @@ impl Worker {
         let mut execution = match done.result {
             Ok(e) => e,
             Err(e) => {
-                warn!(job, purpose = ?done.purpose, error = %e, "cannot execute; retrying in a few blocks");
                 self.tracked.executions.insert((job, done.purpose), Run::Failed(now));
+                if done.purpose == Purpose::Replica {
+                    let failures = self.tracked.failures.entry(job).or_default();
+                    *failures += 1;
+                    let uncommitted = self.tracked.mine.get(&job).is_some_and(|r| !r.committed);
+                    if *failures >= RELEASE_AFTER_FAILURES && uncommitted {
+                        warn!(job, error = %e, "cannot execute; giving the slot back without penalty");
+                        self.submit(client, now, job, "release_slot", chain::transactions().market().release_slot(job));
+                        return;
+                    }
+                }
+                warn!(job, purpose = ?done.purpose, error = %e, "cannot execute; retrying in a few blocks");
                 return;
             },
         };

@@ -244,12 +244,12 @@ async fn a_two_honest_workers_settle_a_job_and_balances_move_as_documented() {
     assert_eq!(result.receipt, Some(expected));
     assert_eq!(result.output, Some(tessera_examples::reference::hash_chain(&input)));
 
-    // PROTOCOL.md: each replica is paid fuel_used × its price (1 planck); the fee is 5 % of the
-    // payments; the requester gets back escrow − paid − fee.
+    // PROTOCOL.md: each replica is paid fuel_used × its price (1 planck); the fee is 5 % of each
+    // payment, rounded up; the requester gets back escrow − paid − fee.
     let per_replica = Balance::from(expected.fuel_used);
-    let escrow = 2 * Balance::from(fuel) + 2 * Balance::from(fuel) / 20;
+    let escrow = 2 * Balance::from(fuel) + 2 * Balance::from(fuel).div_ceil(20);
     assert_eq!(result.paid, 2 * per_replica);
-    assert_eq!(result.fee, result.paid / 20);
+    assert_eq!(result.fee, 2 * per_replica.div_ceil(20));
     assert_eq!(result.refunded, escrow - result.paid - result.fee);
     let mut rewards = BTreeMap::new();
     for e in &events {
@@ -269,10 +269,23 @@ async fn a_two_honest_workers_settle_a_job_and_balances_move_as_documented() {
         let fee = fees.get(&account).copied().unwrap_or_default() as i128;
         assert_eq!(delta, (per_replica + rewards[&account]) as i128 - fee, "{}", who.address());
     }
+    // Each replica's duties were free (PROTOCOL.md, "Economics"): it earned its payment and
+    // half its fee as emission.
+    for who in [&bob, &charlie] {
+        assert_eq!(rewards[&who.account()], per_replica.div_ceil(20) / 2, "emission matched to the fee");
+    }
     let account = alice.account();
     let delta = chain.free(ended, &account).await as i128 - chain.free(before, &account).await as i128;
     let fee = fees.get(&account).copied().unwrap_or_default() as i128;
-    assert_eq!(delta, -((result.paid + result.fee + result.deposit) as i128) - fee, "requester");
+    let posting_fee: Balance = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Market(Market::JobPosted { job: j, posting_fee, .. }) if *j == job => Some(*posting_fee),
+            _ => None,
+        })
+        .sum();
+    assert!(posting_fee > 0, "the posting fee is charged");
+    assert_eq!(delta, -((result.paid + result.fee + result.deposit + posting_fee) as i128) - fee, "requester");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

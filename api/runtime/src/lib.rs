@@ -215,6 +215,8 @@ pub enum Reason {
     /// The job takes no claims: it does not exist, its slots are all taken, its claim
     /// deadline has passed, or it has ended.
     JobNotOpen,
+    /// It released or missed a slot of this job before and may not claim it again.
+    SlotForfeited,
 }
 
 impl Reason {
@@ -231,6 +233,7 @@ impl Reason {
             Reason::AlreadyClaimed => "already holds a slot of this job",
             Reason::OwnJob => "it posted the job",
             Reason::JobNotOpen => "the job takes no claims (unknown, full, past its claim deadline or ended)",
+            Reason::SlotForfeited => "it released or missed a slot of this job before",
         }
     }
 }
@@ -451,8 +454,9 @@ pub enum RefereeRefusal {
 sp_api::decl_runtime_apis! {
     /// Read-only queries over the market and the provider registry.
     ///
-    /// Version 2 added [`TesseraApi::can_claim`], version 3 [`TesseraApi::referee`].
-    #[api_version(3)]
+    /// Version 2 added [`TesseraApi::can_claim`], version 3 [`TesseraApi::referee`], version 4
+    /// the claim refusal [`Reason::SlotForfeited`].
+    #[api_version(4)]
     pub trait TesseraApi {
         /// A job by id, live or with its result still kept.
         fn job(id: JobId) -> Option<JobView>;
@@ -479,7 +483,6 @@ sp_api::decl_runtime_apis! {
         /// and limits, the protocol's metering, the runtime's interpreter), without storing
         /// anything: the receipt and the output, or why the code cannot run. For conformance
         /// checks of the referee against the workers' engines, and to price a dispute.
-        #[api_version(3)]
         fn referee(code: Vec<u8>, input: Vec<u8>, fuel: Fuel, max_output_len: u32) -> Result<(Receipt, Vec<u8>), RefereeRefusal>;
     }
 }

@@ -66,6 +66,8 @@ parameter_types! {
         half_life: 1_000,
     };
     pub const ProtocolFee: Perbill = Perbill::from_percent(10);
+    pub const EmissionMatch: Perbill = Perbill::zero();
+    pub const MaxDeadlineWeight: frame_support::weights::Weight = frame_support::weights::Weight::MAX;
     pub const CancellationCompensation: Perbill = Perbill::from_percent(20);
     pub const WrongResultSlash: Perbill = Perbill::from_percent(10);
     pub const MissedDeadlineSlash: Perbill = Perbill::from_percent(1);
@@ -89,6 +91,7 @@ impl pallet_providers::Config for Test {
     type HeartbeatTimeout = ConstU64<10_000>;
     type SlashDeferral = ConstU64<10>;
     type MaxSlashesPerBlock = ConstU32<16>;
+    type ReapAfter = ConstU64<20_000>;
     type ReputationParams = Reputation;
     type Treasury = Treasury;
     type SlashCancelOrigin = EnsureRoot<AccountId>;
@@ -164,7 +167,10 @@ impl pallet_market::Config for Test {
     type EraLength = ConstU32<100>;
     type InitialEraEmission = ConstU64<10_000>;
     type EmissionDecay = EmissionDecay;
-    type RewardPerFuel = ConstU64<0>;
+    type EmissionMatch = EmissionMatch;
+    type PostingFee = ConstU64<0>;
+    type FuelPerBlock = ConstU64<1_000_000_000>;
+    type MaxDeadlineWeight = MaxDeadlineWeight;
     type WeightInfo = ();
 }
 

@@ -172,6 +172,26 @@ mod benches {
     }
 
     #[benchmark]
+    fn release_slot() {
+        // The worst case: a full job whose slots were released up to one short of the limit
+        // (the longest forfeits list to read and write) goes back to claims.
+        let r = T::MaxReplicas::get();
+        let (job, _) = posted::<T>(r);
+        let all = providers::<T>("replica", r);
+        claim_all::<T>(job, &all[..1]);
+        for p in all.iter().skip(1).take((r as usize).saturating_sub(1)) {
+            Pallet::<T>::do_claim(p.clone(), job).unwrap();
+            Pallet::<T>::do_release(p.clone(), job).unwrap();
+        }
+        let extra = providers::<T>("late", r);
+        claim_all::<T>(job, &extra[..(r as usize).saturating_sub(1)]);
+        let last = all[0].clone();
+        #[extrinsic_call]
+        _(RawOrigin::Signed(last), job);
+        assert!(matches!(JobOf::<T>::get(job).unwrap().phase, Phase::Open(_)));
+    }
+
+    #[benchmark]
     fn commit() {
         let r = T::MaxReplicas::get();
         let (job, _) = posted::<T>(r);
@@ -318,9 +338,14 @@ mod benches {
 
     #[benchmark]
     fn draw_committee(p: Linear<1, 1_024>) {
+        // The worst case: all but a committee's worth of the registry is ineligible, so the
+        // rejection probes mostly miss and the exact pass reads every provider.
         let p = p.min(T::BenchmarkHelper::max_providers().saturating_sub(T::MaxReplicas::get()));
         let (job, _) = agreed::<T>(T::MaxReplicas::get(), &output_bytes::<T>());
-        providers::<T>("juror", p);
+        let jurors = providers::<T>("juror", p);
+        for who in jurors.iter().skip(T::CommitteeSize::get() as usize) {
+            T::BenchmarkHelper::make_ineligible(who);
+        }
         Pallet::<T>::do_challenge(funded::<T>("challenger", 0), job).unwrap();
         let at = deadline::<T>(job);
         go_to::<T>(at);

@@ -3,11 +3,17 @@
 //! [`Pallet::transition`] when the call completes one (the last claim, commitment or reveal,
 //! a challenge, the last sealed vote or reveal of a vote).
 
-use frame_support::{pallet_prelude::*, traits::fungible::MutateHold};
+use frame_support::{
+    pallet_prelude::*,
+    traits::{
+        fungible::{Mutate, MutateHold},
+        tokens::Preservation,
+    },
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_crypto_hashing::blake2_256;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Saturating, Zero};
 use tessera_primitives::{commitment, vote_commitment, ExitStatus, JobId, Receipt};
 use tessera_traits::{ProgramRegistry, ProviderRegistry};
 
@@ -52,8 +58,8 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// `post_job`: checks the terms and input, holds escrow and deposit, stores the job in
-    /// `Open` until `now + claim_timeout`.
+    /// `post_job`: checks the terms and input, pays the posting fee, holds escrow and
+    /// deposit, stores the job in `Open` until `now + claim_timeout`.
     pub(crate) fn do_post_job(requester: T::AccountId, spec: JobSpec<T>) -> Result<JobId, DispatchError> {
         Self::check_job_terms(&spec.terms)?;
         let (input_hash, input_len) = Self::input_digest(&spec.input)?;
@@ -61,6 +67,11 @@ impl<T: Config> Pallet<T> {
         ensure!(JobOf::<T>::count() < T::MaxLiveJobs::get(), Error::<T>::TooManyJobs);
         let (quote, deposit) = Self::quote_spec(&spec)?;
 
+        let posting_fee = Self::posting_fee();
+        if !posting_fee.is_zero() {
+            T::Currency::transfer(&requester, &T::Treasury::get(), posting_fee, Preservation::Preserve)
+                .map_err(|_| Error::<T>::CannotAffordPostingFee)?;
+        }
         T::Currency::hold(&HoldReason::Escrow.into(), &requester, quote.escrow)
             .map_err(|_| Error::<T>::CannotAffordEscrow)?;
         T::Currency::hold(&HoldReason::StorageDeposit.into(), &requester, deposit)
@@ -94,6 +105,7 @@ impl<T: Config> Pallet<T> {
             program,
             escrow: quote.escrow,
             deposit,
+            posting_fee,
             claim_until,
         });
         Ok(id)
@@ -107,7 +119,7 @@ impl<T: Config> Pallet<T> {
         ensure!(matches!(job.phase, Phase::Open(_) | Phase::Committing(_)), Error::<T>::TooLateToCancel);
         let slots = job.slots.len() as u32;
         // No dispute before the reveals, so no challenge to settle.
-        Self::end_unsettled(id, job, Outcome::Cancelled, |_| true, None);
+        Self::end_unsettled(id, job, Outcome::Cancelled, None);
         Ok(slots)
     }
 
@@ -119,6 +131,7 @@ impl<T: Config> Pallet<T> {
         ensure!(now <= deadline, Error::<T>::DeadlinePassed);
         ensure!(who != job.requester, Error::<T>::OwnJob);
         ensure!(job.slot_of(&who).is_none(), Error::<T>::AlreadyClaimed);
+        ensure!(!ForfeitedOf::<T>::get(id).providers.contains(&who), Error::<T>::SlotForfeited);
         let price = T::Providers::check_eligible(&who, &job.terms.requirements()).map_err(Self::ineligible_error)?;
         job.slots
             .try_push(Replica { provider: who.clone(), price_per_fuel: price, commitment: None, receipt: None })
@@ -131,6 +144,38 @@ impl<T: Config> Pallet<T> {
             Self::deposit_event(Event::JobAssigned { job: id, commit_until });
         }
         JobOf::<T>::insert(id, job);
+        Ok(())
+    }
+
+    /// `release_slot`: takes a replica's uncommitted slot back without penalty and bars the
+    /// provider from claiming the job again. A job whose slots were all taken is open for
+    /// claims again, until at least `ReopenTimeout` blocks from now.
+    pub(crate) fn do_release(who: T::AccountId, id: JobId) -> DispatchResult {
+        let mut job = Self::live_job(id)?;
+        let deadline = match job.phase {
+            Phase::Open(d) | Phase::Committing(d) => d,
+            _ => return Err(Error::<T>::NotCommitting.into()),
+        };
+        let now = Self::now();
+        ensure!(now <= deadline, Error::<T>::DeadlinePassed);
+        let i = job.slot_of(&who).ok_or(Error::<T>::NotReplica)?;
+        ensure!(job.slots[i].commitment.is_none(), Error::<T>::AlreadyCommitted);
+        let mut forfeits = ForfeitedOf::<T>::get(id);
+        ensure!(forfeits.releases < T::MaxReplicas::get(), Error::<T>::TooManyReleases);
+        forfeits.releases = forfeits.releases.saturating_add(1);
+        forfeits.providers.try_push(who.clone()).map_err(|_| Error::<T>::TooManyReleases)?;
+        ForfeitedOf::<T>::insert(id, forfeits);
+        job.slots.remove(i);
+        T::Providers::release(&who);
+        let claim_until = match job.phase {
+            Phase::Open(d) => d.max(now.saturating_add(T::ReopenTimeout::get())),
+            _ => now.saturating_add(T::ReopenTimeout::get()),
+        };
+        if claim_until != deadline || !matches!(job.phase, Phase::Open(_)) {
+            Self::transition(id, &mut job, Phase::Open(claim_until));
+        }
+        JobOf::<T>::insert(id, job);
+        Self::deposit_event(Event::SlotReleased { job: id, provider: who, claim_until });
         Ok(())
     }
 

@@ -11,14 +11,15 @@
 use alloc::vec::Vec;
 use frame_support::{defensive, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::{Bounded, Saturating, Zero};
 use tessera_primitives::{
+    pricing,
     verdict::{self, Agreement},
     JobId,
 };
 use tessera_traits::{Outcome as Reputation, ProviderRegistry, SlashReason};
 
-use crate::{pallet::*, types::*, WeightInfo};
+use crate::{pallet::*, types::*, BalanceOf, WeightInfo};
 
 /// Most empty blocks the deadline cursor skips in one `on_initialize` (a chain that was halted
 /// catches up over several blocks instead of in one).
@@ -61,9 +62,13 @@ impl<T: Config> Pallet<T> {
     // ---------------------------------------------------------------------------------------
 
     /// Handles the deadlines due at or before `now`, oldest first, at most
-    /// `MaxTransitionsPerBlock` of them. Returns the weight used.
+    /// `MaxTransitionsPerBlock` of them and no more than `MaxDeadlineWeight` (the first one is
+    /// always handled, so a heavy deadline cannot block the queue). Cheap deadlines (the expiry
+    /// of a job nobody claimed) are handled many per block, so a flood of them cannot hold up
+    /// the settlement of other jobs for long. Returns the weight used.
     pub(crate) fn process_deadlines(now: BlockNumberFor<T>) -> Weight {
         let mut weight = T::WeightInfo::on_initialize_idle();
+        let budget = T::MaxDeadlineWeight::get();
         let mut cursor = DeadlineCursor::<T>::get();
         if cursor.is_zero() {
             cursor = now;
@@ -71,99 +76,133 @@ impl<T: Config> Pallet<T> {
         let max = T::MaxTransitionsPerBlock::get() as usize;
         let mut done = 0usize;
         let mut steps = 0u32;
-        while cursor <= now && done < max && steps < MAX_CURSOR_STEPS {
-            let budget = max.saturating_sub(done);
-            let due: Vec<JobId> = Deadlines::<T>::iter_key_prefix(cursor).take(budget.saturating_add(1)).collect();
+        let mut spent = Weight::zero();
+        'blocks: while cursor <= now && done < max && steps < MAX_CURSOR_STEPS {
+            let take = max.saturating_sub(done);
+            let due: Vec<JobId> = Deadlines::<T>::iter_key_prefix(cursor).take(take.saturating_add(1)).collect();
             weight.saturating_accrue(T::DbWeight::get().reads(due.len() as u64 + 1));
-            for id in due.iter().take(budget) {
-                Deadlines::<T>::remove(cursor, id);
-                weight.saturating_accrue(Self::process_deadline(*id, now));
-                done = done.saturating_add(1);
+            for id in due.iter().take(take) {
+                let left = if done == 0 { Weight::MAX } else { budget.saturating_sub(spent) };
+                match Self::process_deadline(*id, cursor, now, left) {
+                    Some(w) => {
+                        spent.saturating_accrue(w);
+                        done = done.saturating_add(1);
+                    },
+                    None => break 'blocks,
+                }
             }
-            if due.len() > budget {
+            if due.len() > take {
                 break;
             }
             cursor = cursor.saturating_add(1u32.into());
             steps = steps.saturating_add(1);
         }
         DeadlineCursor::<T>::put(cursor);
-        weight
+        weight.saturating_add(spent)
     }
 
-    /// Handles job `id`'s deadline (already popped from the queue): the end of its phase, or
-    /// the pruning of its result.
-    fn process_deadline(id: JobId, now: BlockNumberFor<T>) -> Weight {
-        let Some(job) = JobOf::<T>::get(id) else {
-            if let Some(result) = ResultOf::<T>::take(id) {
-                Self::release_hold(HoldReason::StorageDeposit, &result.requester, result.deposit);
-                Self::deposit_event(Event::ResultPruned { job: id });
-                return T::WeightInfo::prune_result();
-            }
-            defensive!("a deadline of neither a live job nor a retained result", id);
-            return T::DbWeight::get().reads(2);
-        };
+    /// What handling job `id`'s deadline costs at most, from its current state (the phase
+    /// decides the kind of work), including the reads that found out.
+    fn deadline_weight(job: Option<&Job<T>>, dispute: Option<&Dispute<T>>) -> Weight {
+        let Some(job) = job else { return T::WeightInfo::prune_result() };
         let replicas = job.slots.len() as u32;
         match job.phase {
-            Phase::Open(_) => {
-                // Not enough claims in time. Replicas that committed before a reopen did their
-                // work and are compensated; plain claimers are not.
-                Self::end_unsettled(id, job, Outcome::Expired, |s| s.commitment.is_some(), None);
-                T::WeightInfo::expire_job(replicas)
-            },
-            Phase::Committing(_) => {
-                Self::on_commit_deadline(id, job, now);
-                T::WeightInfo::commit_deadline(replicas)
-            },
-            Phase::Revealing(_) => {
-                Self::on_reveal_deadline(id, job, now);
-                T::WeightInfo::reveal_deadline(replicas)
-            },
-            Phase::Challengeable(_, agreed) => {
-                Self::settle(id, job, agreed, None);
-                T::WeightInfo::settle(replicas)
-            },
-            Phase::Disputed(_) => {
-                let Some(dispute) = DisputeOf::<T>::get(id) else {
-                    defensive!("a disputed job without a dispute record", id);
-                    Self::end_unsettled(id, job, Outcome::Inconclusive, |_| false, None);
-                    return T::WeightInfo::settle(replicas);
-                };
-                let weight = match dispute.stage {
-                    DisputeStage::Drawing => T::WeightInfo::draw_committee(T::Providers::provider_count()),
-                    DisputeStage::Voting | DisputeStage::Revealing => {
-                        T::WeightInfo::resolve_dispute(replicas, dispute.committee.len() as u32)
-                    },
-                };
-                Self::on_dispute_deadline(id, job, dispute, now);
-                weight
+            Phase::Open(_) => T::WeightInfo::expire_job(replicas),
+            Phase::Committing(_) => T::WeightInfo::commit_deadline(replicas),
+            Phase::Revealing(_) => T::WeightInfo::reveal_deadline(replicas),
+            Phase::Challengeable(..) => T::WeightInfo::settle(replicas),
+            Phase::Disputed(_) => match dispute.map(|d| d.stage) {
+                Some(DisputeStage::Drawing) | None => T::WeightInfo::draw_committee(T::Providers::provider_count()),
+                Some(DisputeStage::Voting | DisputeStage::Revealing) => T::WeightInfo::resolve_dispute(
+                    replicas,
+                    dispute.map_or(0, |d| d.committee.len() as u32),
+                )
+                // No majority starts the next round, whose draw comes later: a redraw is not
+                // done here, but a settlement after the tally is.
+                .max(T::WeightInfo::settle(replicas)),
             },
         }
     }
 
-    /// Penalizes `who` for missing `duty` on job `id`.
-    ///
-    /// A juror who sealed a vote and did not reveal it loses at least `MinorityVoteSlash`:
-    /// otherwise a lazy juror could seal a guess, watch the others' reveals, and withhold its
-    /// own whenever it would be outvoted, paying the smaller `MissedDeadlineSlash` instead.
-    pub(crate) fn fault(id: JobId, who: &T::AccountId, duty: Duty) {
-        let fraction = match duty {
-            Duty::RevealVote => T::MissedDeadlineSlash::get().max(T::MinorityVoteSlash::get()),
-            Duty::Commit | Duty::Reveal | Duty::Vote => T::MissedDeadlineSlash::get(),
+    /// Handles job `id`'s deadline, queued at block `at`: the end of its phase, or the pruning
+    /// of its result, if it costs at most `left`. Returns the weight used, or `None` (and
+    /// leaves the deadline queued) when it would cost more.
+    fn process_deadline(id: JobId, at: BlockNumberFor<T>, now: BlockNumberFor<T>, left: Weight) -> Option<Weight> {
+        let job = JobOf::<T>::get(id);
+        let dispute = job.as_ref().filter(|j| matches!(j.phase, Phase::Disputed(_))).and_then(|_| DisputeOf::<T>::get(id));
+        let weight = Self::deadline_weight(job.as_ref(), dispute.as_ref());
+        if weight.any_gt(left) {
+            return None;
+        }
+        Deadlines::<T>::remove(at, id);
+        let Some(job) = job else {
+            if let Some(result) = ResultOf::<T>::take(id) {
+                Self::release_hold(HoldReason::StorageDeposit, &result.requester, result.deposit);
+                Self::deposit_event(Event::ResultPruned { job: id });
+            } else {
+                defensive!("a deadline of neither a live job nor a retained result", id);
+            }
+            return Some(weight);
         };
-        let slashed = T::Providers::slash(who, fraction, None, SlashReason::MissedDeadline);
+        match job.phase {
+            // Not enough claims in time: the requester is refunded; nobody is paid (a
+            // commitment made before a reopen is not work anyone can check).
+            Phase::Open(_) => Self::end_unsettled(id, job, Outcome::Expired, None),
+            Phase::Committing(_) => Self::on_commit_deadline(id, job, now),
+            Phase::Revealing(_) => Self::on_reveal_deadline(id, job, now),
+            Phase::Challengeable(_, agreed) => Self::settle(id, job, agreed, None, &[]),
+            Phase::Disputed(_) => match dispute {
+                Some(dispute) => Self::on_dispute_deadline(id, job, dispute, now),
+                None => {
+                    defensive!("a disputed job without a dispute record", id);
+                    Self::end_unsettled(id, job, Outcome::Inconclusive, None);
+                },
+            },
+        }
+        Some(weight)
+    }
+
+    /// Penalizes `who` for missing `duty` on job `id`; `slot_value` is the most its slot could
+    /// have been paid (for a replica's duties).
+    ///
+    /// Withholding must never be cheaper than the answer it hides:
+    /// - a replica that committed and did not reveal loses at least `WrongResultSlash`, or a
+    ///   lazy replica could commit a guess and stay silent whenever the others' reveals show
+    ///   it wrong;
+    /// - a juror who sealed a vote and did not reveal it loses at least `MinorityVoteSlash`,
+    ///   for the same reason;
+    /// - a replica that claimed and did not commit loses at least its slot's value, so killing
+    ///   a job by claiming its slots and missing them costs the attacker what the job was
+    ///   worth, round after round (an honest provider that cannot serve releases its slot
+    ///   instead, without penalty).
+    pub(crate) fn fault(id: JobId, who: &T::AccountId, duty: Duty, slot_value: BalanceOf<T>) {
+        let missed = T::MissedDeadlineSlash::get();
+        let (fraction, floor) = match duty {
+            Duty::Commit => (missed, slot_value),
+            Duty::Reveal => (missed.max(T::WrongResultSlash::get()), Zero::zero()),
+            Duty::RevealVote => (missed.max(T::MinorityVoteSlash::get()), Zero::zero()),
+            Duty::Vote => (missed, Zero::zero()),
+        };
+        let slashed = T::Providers::slash_at_least(who, fraction, floor, None, SlashReason::MissedDeadline);
         T::Providers::record_outcome(who, Reputation::Fault);
         Self::deposit_event(Event::Faulted { job: id, who: who.clone(), duty, slashed });
     }
 
-    /// Commitments were due: replicas that did not commit are faulted and lose their slots,
-    /// which reopen for claims (at most `MaxReopens` times; then the job expires).
+    /// Commitments were due: replicas that did not commit are faulted, lose their slots and
+    /// may not claim them again; the slots reopen for claims (at most `MaxReopens` times; then
+    /// the job expires).
     fn on_commit_deadline(id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
         let mut missed = 0u32;
+        let mut forfeits = ForfeitedOf::<T>::get(id);
         for s in job.slots.iter().filter(|s| s.commitment.is_none()) {
-            Self::fault(id, &s.provider, Duty::Commit);
+            Self::fault(id, &s.provider, Duty::Commit, Self::slot_value(&job, s));
             T::Providers::release(&s.provider);
+            if forfeits.providers.try_push(s.provider.clone()).is_err() {
+                defensive!("more forfeits than MaxForfeits", id);
+            }
             missed = missed.saturating_add(1);
         }
+        ForfeitedOf::<T>::insert(id, &forfeits);
         job.slots.retain(|s| s.commitment.is_some());
         if missed == 0 {
             defensive!("a commit deadline with every commitment in (the last one moves the job on)", id);
@@ -177,21 +216,26 @@ impl<T: Config> Pallet<T> {
             JobOf::<T>::insert(id, job);
             Self::deposit_event(Event::SlotsReopened { job: id, slots: missed, claim_until });
         } else {
-            Self::end_unsettled(id, job, Outcome::Expired, |s| s.commitment.is_some(), None);
+            Self::end_unsettled(id, job, Outcome::Expired, None);
         }
+    }
+
+    /// The most replica `s` of `job` could be paid: its price for the whole fuel limit.
+    pub(crate) fn slot_value(job: &Job<T>, s: &Replica<T>) -> BalanceOf<T> {
+        pricing::replica_payment(job.terms.fuel_limit, s.price_per_fuel).unwrap_or_else(BalanceOf::<T>::max_value)
     }
 
     /// Reveals were due: replicas that did not reveal are faulted and dropped; the others'
     /// receipts are compared (or the job expires when nobody revealed).
     fn on_reveal_deadline(id: JobId, mut job: Job<T>, now: BlockNumberFor<T>) {
         for s in job.slots.iter().filter(|s| s.receipt.is_none()) {
-            Self::fault(id, &s.provider, Duty::Reveal);
+            Self::fault(id, &s.provider, Duty::Reveal, Self::slot_value(&job, s));
             T::Providers::release(&s.provider);
         }
         // A slot cannot be reopened once others revealed: their answers are public.
         job.slots.retain(|s| s.receipt.is_some());
         if job.slots.is_empty() {
-            Self::end_unsettled(id, job, Outcome::Expired, |_| false, None);
+            Self::end_unsettled(id, job, Outcome::Expired, None);
         } else {
             Self::conclude_reveals(id, &mut job, now);
             JobOf::<T>::insert(id, job);

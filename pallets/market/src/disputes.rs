@@ -12,7 +12,11 @@ use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_crypto_hashing::blake2_256;
-use sp_runtime::{traits::Saturating, SaturatedConversion};
+use alloc::vec::Vec;
+use sp_runtime::{
+    traits::{Saturating, Zero},
+    SaturatedConversion,
+};
 use tessera_primitives::{sampling, verdict, JobId};
 use tessera_traits::{Outcome as Reputation, ProviderRegistry, SlashReason};
 
@@ -57,7 +61,7 @@ impl<T: Config> Pallet<T> {
         dispute.round = dispute.round.saturating_add(1);
         let committee = Self::draw_committee(id, &job, &dispute);
         if committee.is_empty() {
-            Self::end_unsettled(id, job, Outcome::Inconclusive, |_| false, dispute.challenge);
+            Self::end_unsettled(id, job, Outcome::Inconclusive, dispute.challenge);
             return;
         }
         let vote_until = now.saturating_add(T::VoteTimeout::get());
@@ -124,14 +128,15 @@ impl<T: Config> Pallet<T> {
 
     /// Counts a committee's revealed votes. Jurors who did not vote, or did not reveal, are
     /// faulted. A strict majority of the drawn committee settles the job by its receipt: its
-    /// jurors are rewarded, jurors who revealed another receipt lose `MinorityVoteSlash`.
+    /// jurors are paid in settlement (a rejected challenger's bond, emission matched to the
+    /// losers' slashes), jurors who revealed another receipt lose `MinorityVoteSlash`.
     /// Otherwise the next round starts (its draw `DrawDelay` blocks later), or after
     /// `MaxDisputeRounds` the job ends inconclusive.
     pub(crate) fn tally(id: JobId, mut job: Job<T>, mut dispute: Dispute<T>, now: BlockNumberFor<T>) {
         for juror in dispute.committee.iter() {
             match (juror.sealed, juror.vote) {
-                (None, _) => Self::fault(id, &juror.who, Duty::Vote),
-                (Some(_), None) => Self::fault(id, &juror.who, Duty::RevealVote),
+                (None, _) => Self::fault(id, &juror.who, Duty::Vote, Zero::zero()),
+                (Some(_), None) => Self::fault(id, &juror.who, Duty::RevealVote, Zero::zero()),
                 (Some(_), Some(_)) => {},
             }
         }
@@ -139,13 +144,10 @@ impl<T: Config> Pallet<T> {
         match verdict::tally(dispute.committee.iter().filter_map(|j| j.vote.as_ref()), size) {
             Some(receipt) => {
                 Self::deposit_event(Event::DisputeResolved { job: id, receipt });
+                let mut majority: Vec<T::AccountId> = Vec::new();
                 for juror in dispute.committee.iter() {
                     match juror.vote {
-                        Some(v) if v == receipt => {
-                            let reward = Self::mint_reward(&juror.who, receipt.fuel_used);
-                            T::Providers::record_outcome(&juror.who, Reputation::Success);
-                            Self::deposit_event(Event::JurorRewarded { job: id, juror: juror.who.clone(), reward });
-                        },
+                        Some(v) if v == receipt => majority.push(juror.who.clone()),
                         Some(_) => {
                             // Nobody was harmed by an overruled vote, so the slash goes to the
                             // treasury: paying the majority from it would reward outvoting.
@@ -161,7 +163,7 @@ impl<T: Config> Pallet<T> {
                         None => {},
                     }
                 }
-                Self::settle(id, job, receipt, dispute.challenge);
+                Self::settle(id, job, receipt, dispute.challenge, &majority);
             },
             None => {
                 Self::deposit_event(Event::NoMajority { job: id, round: dispute.round });
@@ -172,7 +174,7 @@ impl<T: Config> Pallet<T> {
                     DisputeOf::<T>::insert(id, dispute);
                     JobOf::<T>::insert(id, job);
                 } else {
-                    Self::end_unsettled(id, job, Outcome::Inconclusive, |_| false, dispute.challenge);
+                    Self::end_unsettled(id, job, Outcome::Inconclusive, dispute.challenge);
                 }
             },
         }

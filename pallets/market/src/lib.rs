@@ -12,6 +12,7 @@
 //! | [`post_job`](Pallet::post_job) | signed | – | hold escrow and deposit, open `replicas` slots |
 //! | [`cancel_job`](Pallet::cancel_job) | requester | Open, Committing | refund; claimers get `CancellationCompensation` |
 //! | [`claim_slot`](Pallet::claim_slot) | eligible provider | Open | take a replica slot (one per provider) |
+//! | [`release_slot`](Pallet::release_slot) | replica | Open, Committing (before its commitment) | give the slot back, no penalty, no second claim |
 //! | [`commit`](Pallet::commit) | replica | Committing | submit `commitment(job, provider, receipt, salt)` |
 //! | [`reveal`](Pallet::reveal) | replica | Revealing | reveal receipt, salt and (optionally) the output |
 //! | [`challenge`](Pallet::challenge) | anyone but a replica | Challengeable | hold `ChallengeBond`, open a dispute |
@@ -68,6 +69,8 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+#[cfg(test)]
+mod attacks;
 mod calls;
 mod deadlines;
 mod disputes;
@@ -101,6 +104,9 @@ pub trait BenchmarkHelper<AccountId> {
     fn program(owner: &AccountId) -> tessera_primitives::ProgramId;
     /// The most providers the registry can hold (bounds the committee-draw benchmark).
     fn max_providers() -> u32;
+    /// Makes a registered provider ineligible as a juror (e.g. maintenance mode), for the
+    /// committee draw's worst case.
+    fn make_ineligible(who: &AccountId);
     /// Uploads the referee's worst case, a program of `code_len` bytes that loads and stores
     /// at random over the largest memory and calls the host until its fuel runs out
     /// ([`tessera_executor::worst_case::program`]), and returns its id.
@@ -322,9 +328,31 @@ pub mod pallet {
         #[pallet::constant]
         type EmissionDecay: Get<Perbill>;
 
-        /// Reward minted per unit of verified fuel, until the era's budget is spent.
+        /// Emission minted per unit paid into the treasury by verified work: a paid replica
+        /// is minted this share of the protocol fee its payment paid, the majority jurors of
+        /// a dispute share this share of what the losers' slashes pay the treasury (until the
+        /// era's budget is spent). Below 100 %, nobody earns more from emission than it pays
+        /// in ([`tessera_primitives::emission`]).
         #[pallet::constant]
-        type RewardPerFuel: Get<BalanceOf<Self>>;
+        type EmissionMatch: Get<Perbill>;
+
+        /// Non-refundable fee (to the treasury) for posting a job while at most half of
+        /// `MaxLiveJobs` are live; it doubles with every further sixteenth of occupancy (128×
+        /// in the last one, [`tessera_primitives::pricing::posting_fee`]), so filling the market
+        /// is expensive for anyone who tries.
+        #[pallet::constant]
+        type PostingFee: Get<BalanceOf<Self>>;
+
+        /// The slowest execution a job's terms must allow for: `execution_timeout` must be at
+        /// least `ceil(fuel_limit / FuelPerBlock) + 1` blocks, so no job can be posted that an
+        /// honest provider cannot finish before its commitment is due.
+        #[pallet::constant]
+        type FuelPerBlock: Get<Fuel>;
+
+        /// Most weight `on_initialize` spends on deadlines in one block (the first due deadline
+        /// is always handled); the rest wait for the next block.
+        #[pallet::constant]
+        type MaxDeadlineWeight: Get<Weight>;
 
         /// Weights of this pallet's calls and hooks.
         type WeightInfo: WeightInfo;
@@ -378,6 +406,12 @@ pub mod pallet {
     #[pallet::storage]
     pub type EraEmission<T: Config> = StorageValue<_, (u32, BalanceOf<T>), ValueQuery>;
 
+    /// Providers that released or missed a slot of a live job, who may not claim it again, and
+    /// how many of them released (at most `MaxReplicas` releases per job). Removed when the
+    /// job ends.
+    #[pallet::storage]
+    pub type ForfeitedOf<T: Config> = StorageMap<_, Twox64Concat, JobId, Forfeits<T>, ValueQuery>;
+
     /// Everything ever minted as rewards for verified work.
     #[pallet::storage]
     pub type TotalEmitted<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
@@ -397,6 +431,8 @@ pub mod pallet {
             escrow: BalanceOf<T>,
             /// Held for storage.
             deposit: BalanceOf<T>,
+            /// Paid to the treasury for posting (not refunded).
+            posting_fee: BalanceOf<T>,
             /// Claims close at this block.
             claim_until: BlockNumberFor<T>,
         },
@@ -408,6 +444,16 @@ pub mod pallet {
             provider: T::AccountId,
             /// Its price per fuel for this job.
             price_per_fuel: BalanceOf<T>,
+        },
+        /// A replica gave its slot back before committing (no penalty); it may not claim this
+        /// job again.
+        SlotReleased {
+            /// The job.
+            job: JobId,
+            /// The provider.
+            provider: T::AccountId,
+            /// Claims close at this block.
+            claim_until: BlockNumberFor<T>,
         },
         /// Every slot is taken: replicas execute and commit until `commit_until`.
         JobAssigned {
@@ -569,6 +615,8 @@ pub mod pallet {
             job: JobId,
             /// The juror.
             juror: T::AccountId,
+            /// Its share of a rejected challenger's bond.
+            bond_share: BalanceOf<T>,
             /// Minted as emission reward.
             reward: BalanceOf<T>,
         },
@@ -579,7 +627,8 @@ pub mod pallet {
             /// The challenger.
             challenger: T::AccountId,
         },
-        /// A challenge was rejected: the bond went to the replicas that were right.
+        /// A challenge was rejected: the bond went to the jurors who re-executed the job (to
+        /// the treasury when the referee decided).
         ChallengeRejected {
             /// The job.
             job: JobId,
@@ -649,6 +698,14 @@ pub mod pallet {
         TooManyJobs,
         /// The requester cannot hold the escrow and deposit.
         CannotAffordEscrow,
+        /// The requester cannot pay the posting fee.
+        CannotAffordPostingFee,
+        /// `execution_timeout` is shorter than `ceil(fuel_limit / FuelPerBlock) + 1` blocks.
+        ExecutionTimeoutTooShort,
+        /// The provider released or missed a slot of this job before: it cannot claim it again.
+        SlotForfeited,
+        /// `MaxReplicas` slots of this job were released already: commit or miss the deadline.
+        TooManyReleases,
         /// Only the requester may do this.
         NotRequester,
         /// Once replicas reveal, the work is done: the job can no longer be cancelled.
@@ -787,27 +844,30 @@ pub mod pallet {
         }
 
         /// Claims a replica slot of an open job. The caller must be eligible (see the
-        /// provider registry); the last claim starts the execution phase.
+        /// provider registry); the last claim starts the execution phase. Free of fees when it
+        /// succeeds, like every duty of a provider (its spam cost is the stake it risks).
         #[pallet::call_index(2)]
         #[pallet::weight(T::WeightInfo::claim_slot())]
-        pub fn claim_slot(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+        pub fn claim_slot(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
-            Self::do_claim(who, job)
+            Self::do_claim(who, job)?;
+            Ok(Pays::No.into())
         }
 
         /// Commits to a receipt: `commitment = tessera_primitives::commitment(job, provider,
-        /// receipt, salt)`. The last commitment opens the reveal phase.
+        /// receipt, salt)`. The last commitment opens the reveal phase. Free when it succeeds.
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::commit())]
-        pub fn commit(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResult {
+        pub fn commit(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
-            Self::do_commit(who, job, commitment)
+            Self::do_commit(who, job, commitment)?;
+            Ok(Pays::No.into())
         }
 
         /// Reveals the committed receipt and salt, and optionally the output itself (at most
         /// the job's `max_output_len` bytes, hashing to the receipt's output hash). The last
         /// reveal compares the receipts: agreement opens the challenge window, disagreement
-        /// a dispute.
+        /// a dispute. Free when it succeeds.
         #[pallet::call_index(4)]
         #[pallet::weight(T::WeightInfo::reveal(output.len() as u32))]
         pub fn reveal(
@@ -816,9 +876,10 @@ pub mod pallet {
             receipt: Receipt,
             salt: [u8; 32],
             output: BoundedVec<u8, T::MaxOutputLen>,
-        ) -> DispatchResult {
+        ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
-            Self::do_reveal(who, job, receipt, salt, output)
+            Self::do_reveal(who, job, receipt, salt, output)?;
+            Ok(Pays::No.into())
         }
 
         /// Challenges an agreed result during its window, holding `ChallengeBond`. A committee
@@ -832,12 +893,14 @@ pub mod pallet {
 
         /// Votes, as a drawn juror, sealed: `commitment = tessera_primitives::vote_commitment(job,
         /// round, juror, receipt, salt)` over the receipt the juror's own execution produced.
-        /// When every juror has voted, the reveals of votes open at once.
+        /// When every juror has voted, the reveals of votes open at once. Free when it
+        /// succeeds.
         #[pallet::call_index(6)]
         #[pallet::weight(T::WeightInfo::vote())]
-        pub fn vote(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResult {
+        pub fn vote(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
-            Self::do_vote(who, job, commitment)
+            Self::do_vote(who, job, commitment)?;
+            Ok(Pays::No.into())
         }
 
         /// Decides a dispute over a refereeable job (fuel limit at most `RefereeFuelLimit`)
@@ -865,12 +928,31 @@ pub mod pallet {
 
         /// Opens the caller's sealed vote: the receipt must pass a replica's reveal checks and,
         /// with the salt, hash to the sealed vote. When every juror who voted has revealed,
-        /// the dispute is tallied in the next block.
+        /// the dispute is tallied in the next block. Free when it succeeds.
         #[pallet::call_index(8)]
         #[pallet::weight(T::WeightInfo::reveal_vote())]
-        pub fn reveal_vote(origin: OriginFor<T>, job: JobId, receipt: Receipt, salt: [u8; 32]) -> DispatchResult {
+        pub fn reveal_vote(
+            origin: OriginFor<T>,
+            job: JobId,
+            receipt: Receipt,
+            salt: [u8; 32],
+        ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
-            Self::do_reveal_vote(who, job, receipt, salt)
+            Self::do_reveal_vote(who, job, receipt, salt)?;
+            Ok(Pays::No.into())
+        }
+
+        /// Gives the caller's slot back before it committed, without penalty: the way out for
+        /// a provider that finds it cannot serve the job (an input that cannot be fetched or
+        /// does not match its hash, a machine that failed). The slot is open for claims again
+        /// (until at least `ReopenTimeout` blocks from now) and the caller may not claim this
+        /// job again. At most `MaxReplicas` releases per job. Free when it succeeds.
+        #[pallet::call_index(9)]
+        #[pallet::weight(T::WeightInfo::release_slot())]
+        pub fn release_slot(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
+            let who = ensure_signed(origin)?;
+            Self::do_release(who, job)?;
+            Ok(Pays::No.into())
         }
     }
 }

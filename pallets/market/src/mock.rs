@@ -75,6 +75,7 @@ impl pallet_providers::Config for Test {
     type HeartbeatTimeout = ConstU64<10_000>;
     type SlashDeferral = ConstU64<SLASH_DEFERRAL>;
     type MaxSlashesPerBlock = ConstU32<16>;
+    type ReapAfter = ConstU64<20_000>;
     type ReputationParams = Reputation;
     type Treasury = Treasury;
     type SlashCancelOrigin = EnsureRoot<AccountId>;
@@ -125,6 +126,7 @@ pub const DEPOSIT_BASE: Balance = 10;
 pub const RETENTION: u64 = 20;
 pub const ERA_LENGTH: u32 = 100;
 pub const ERA0_EMISSION: Balance = 10_000;
+pub const FUEL_PER_BLOCK: u64 = 100_000;
 
 impl crate::Config for Test {
     type Currency = Balances;
@@ -169,7 +171,10 @@ impl crate::Config for Test {
     type EraLength = ConstU32<ERA_LENGTH>;
     type InitialEraEmission = ConstU64<ERA0_EMISSION>;
     type EmissionDecay = EmissionDecay;
-    type RewardPerFuel = ConstU64<1>;
+    type EmissionMatch = EmissionMatch;
+    type PostingFee = PostingFee;
+    type FuelPerBlock = ConstU64<FUEL_PER_BLOCK>;
+    type MaxDeadlineWeight = MaxDeadlineWeight;
     type WeightInfo = ();
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = MockHelper;
@@ -194,6 +199,9 @@ impl crate::BenchmarkHelper<AccountId> for MockHelper {
     fn max_providers() -> u32 {
         32
     }
+    fn make_ineligible(who: &AccountId) {
+        assert_ok!(Providers::set_maintenance(RuntimeOrigin::signed(*who), true));
+    }
     fn referee_program(owner: &AccountId, code_len: u32) -> ProgramId {
         let code = tessera_executor::worst_case::program(16, code_len);
         let id = H256(sp_crypto_hashing::blake2_256(&code));
@@ -217,6 +225,11 @@ parameter_types! {
     pub static DrawDelay: u64 = 1;
     pub const ChallengerShare: Perbill = Perbill::from_percent(50);
     pub const EmissionDecay: Perbill = Perbill::from_percent(10);
+    pub const EmissionMatch: Perbill = Perbill::from_percent(50);
+    /// None, so the tests' balances need not count it; the tests of the fee raise it.
+    pub static PostingFee: Balance = 0;
+    /// Room for every deadline the tests queue in one block; the test of the budget lowers it.
+    pub static MaxDeadlineWeight: frame_support::weights::Weight = frame_support::weights::Weight::MAX;
     /// Below the fuel limit of the tests' default job (1,000), so only tests that raise it
     /// (`RefereeFuelLimit::set`) see refereed disputes; the others exercise committees.
     pub static RefereeFuelLimit: u64 = 500;

@@ -66,7 +66,7 @@ impl<T: Config> Pallet<T> {
             .map_err(|_| Error::<T>::RefereeFailed)?;
         let receipt = refereed.receipt;
         Self::deposit_event(Event::Refereed { job: id, receipt, by: who });
-        Self::settle(id, job, receipt, dispute.challenge);
+        Self::settle(id, job, receipt, dispute.challenge, &[]);
         let weight = Self::referee_weight(receipt.fuel_used, refereed.code_len, input_len)
             .saturating_add(T::WeightInfo::settle(T::MaxReplicas::get()));
         Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })

@@ -2,7 +2,6 @@
 //! (cancelled, expired, inconclusive), the removal of a job's storage, and the only three ways
 //! this pallet moves funds (releasing a hold, paying from a hold, minting a reward).
 
-use alloc::vec::Vec;
 use frame_support::{
     defensive,
     pallet_prelude::*,
@@ -26,28 +25,37 @@ impl<T: Config> Pallet<T> {
     // ---------------------------------------------------------------------------------------
 
     /// Settles a job whose result is `verdict`: replicas that reported it are paid for its fuel
-    /// at their price and rewarded; the others are slashed; the protocol fee goes to the
-    /// treasury; a challenge is upheld or its bond forfeited; the rest of the escrow returns.
-    pub(crate) fn settle(id: JobId, job: Job<T>, verdict: Receipt, challenge: Option<Challenge<T>>) {
+    /// at their price, the protocol fee on each payment goes to the treasury and the replica is
+    /// minted `EmissionMatch` of that fee; the other replicas are slashed. A challenge is upheld
+    /// (bond back, `ChallengerShare` of the slashes) or rejected: its bond pays `jurors`, the
+    /// committee majority that re-executed the job (the treasury when the referee decided),
+    /// never the replicas, so challenging a job served by one's own account costs the bond.
+    /// The majority jurors also share `EmissionMatch` of what the slashes pay the treasury. The
+    /// rest of the escrow returns to the requester.
+    pub(crate) fn settle(
+        id: JobId,
+        job: Job<T>,
+        verdict: Receipt,
+        challenge: Option<Challenge<T>>,
+        jurors: &[T::AccountId],
+    ) {
         let requester = job.requester.clone();
         let mut left = job.escrow;
-        let mut paid = BalanceOf::<T>::zero();
-        let mut right: Vec<T::AccountId> = Vec::new();
+        let (mut paid, mut fee) = (BalanceOf::<T>::zero(), BalanceOf::<T>::zero());
+        let mut right = 0u32;
         let mut any_wrong = false;
+        let mut slashes_to_treasury = BalanceOf::<T>::zero();
         let beneficiary = challenge.as_ref().map(|c| (c.challenger.clone(), T::ChallengerShare::get()));
         for s in job.slots.iter() {
             T::Providers::release(&s.provider);
             match s.receipt {
                 Some(r) if r == verdict => {
-                    let due = pricing::replica_payment(verdict.fuel_used, s.price_per_fuel)
-                        .unwrap_or(left)
-                        .min(left);
-                    let payment = Self::pay_from_hold(HoldReason::Escrow, &requester, &s.provider, due);
-                    left = left.saturating_sub(payment);
+                    let (payment, fee_paid) = Self::pay_replica(&requester, s, verdict.fuel_used, &mut left);
                     paid = paid.saturating_add(payment);
-                    let reward = Self::mint_reward(&s.provider, verdict.fuel_used);
+                    fee = fee.saturating_add(fee_paid);
+                    let reward = Self::mint_matched(&s.provider, fee_paid);
                     T::Providers::record_outcome(&s.provider, Reputation::Success);
-                    right.push(s.provider.clone());
+                    right = right.saturating_add(1);
                     Self::deposit_event(Event::ReplicaPaid { job: id, provider: s.provider.clone(), payment, reward });
                 },
                 _ => {
@@ -58,26 +66,28 @@ impl<T: Config> Pallet<T> {
                         beneficiary.clone(),
                         SlashReason::WrongResult,
                     );
+                    let to_challenger = beneficiary.as_ref().map_or_else(Zero::zero, |(_, share)| share.mul_floor(slashed));
+                    slashes_to_treasury = slashes_to_treasury.saturating_add(slashed.saturating_sub(to_challenger));
                     T::Providers::record_outcome(&s.provider, Reputation::Fault);
                     Self::deposit_event(Event::WrongResult { job: id, provider: s.provider.clone(), slashed });
                 },
             }
         }
-        let fee_due = pricing::fee_on(paid, T::ProtocolFee::get()).min(left);
-        let fee = Self::pay_from_hold(HoldReason::Escrow, &requester, &T::Treasury::get(), fee_due);
-        left = left.saturating_sub(fee);
 
+        let mut bond_share = BalanceOf::<T>::zero();
         if let Some(c) = challenge {
-            if any_wrong || right.is_empty() {
+            if any_wrong || right == 0 {
                 Self::release_hold(HoldReason::ChallengeBond, &c.challenger, c.bond);
                 Self::deposit_event(Event::ChallengeUpheld { job: id, challenger: c.challenger });
             } else {
-                let parts: BalanceOf<T> = (right.len() as u32).into();
-                let share = c.bond / parts;
+                if !jurors.is_empty() {
+                    let parts: BalanceOf<T> = (jurors.len() as u32).into();
+                    bond_share = c.bond / parts;
+                }
                 let mut forfeited = BalanceOf::<T>::zero();
-                for who in right.iter() {
+                for who in jurors {
                     forfeited = forfeited
-                        .saturating_add(Self::pay_from_hold(HoldReason::ChallengeBond, &c.challenger, who, share));
+                        .saturating_add(Self::pay_from_hold(HoldReason::ChallengeBond, &c.challenger, who, bond_share));
                 }
                 let rest = c.bond.saturating_sub(forfeited);
                 let to_treasury = Self::pay_from_hold(HoldReason::ChallengeBond, &c.challenger, &T::Treasury::get(), rest);
@@ -86,38 +96,72 @@ impl<T: Config> Pallet<T> {
                 Self::deposit_event(Event::ChallengeRejected { job: id, challenger: c.challenger, bond: c.bond });
             }
         }
+
+        if !jurors.is_empty() {
+            let parts: BalanceOf<T> = (jurors.len() as u32).into();
+            let matched_each = slashes_to_treasury / parts;
+            for juror in jurors {
+                let reward = Self::mint_matched(juror, matched_each);
+                T::Providers::record_outcome(juror, Reputation::Success);
+                Self::deposit_event(Event::JurorRewarded { job: id, juror: juror.clone(), bond_share, reward });
+            }
+        }
         Self::finish(id, job, Outcome::Settled, Some(verdict), paid, fee, left);
     }
 
-    /// Ends a job without a verified result (cancelled, expired, inconclusive): slots are
-    /// released, replicas for which `compensate` holds get `CancellationCompensation` of their
-    /// slot's maximum payment, the `challenge` of an ended dispute gets its bond back, the
-    /// requester gets the rest.
-    pub(crate) fn end_unsettled(
-        id: JobId,
-        job: Job<T>,
-        outcome: Outcome,
-        compensate: impl Fn(&Replica<T>) -> bool,
-        challenge: Option<Challenge<T>>,
-    ) {
+    /// Ends a job without a verified result: slots are released, the `challenge` of an ended
+    /// dispute gets its bond back, the requester gets what is left of the escrow.
+    /// - `Cancelled`: every claimer gets `CancellationCompensation` of its slot's maximum
+    ///   payment (a requester cannot waste providers' time for free).
+    /// - `Expired`: nobody is paid; a commitment is not work anyone can check.
+    /// - `Inconclusive`: every replica that revealed is paid for the fuel its receipt reports,
+    ///   with the protocol fee: the requester has seen the results, so it cannot have them for
+    ///   free by forcing a dispute that finds no majority. Nobody is rewarded or slashed.
+    pub(crate) fn end_unsettled(id: JobId, job: Job<T>, outcome: Outcome, challenge: Option<Challenge<T>>) {
         let requester = job.requester.clone();
         let mut left = job.escrow;
-        let mut paid = BalanceOf::<T>::zero();
+        let (mut paid, mut fee) = (BalanceOf::<T>::zero(), BalanceOf::<T>::zero());
         for s in job.slots.iter() {
             T::Providers::release(&s.provider);
-            if compensate(s) {
-                let slot_max =
-                    pricing::replica_payment(job.terms.fuel_limit, s.price_per_fuel).unwrap_or(left);
-                let due = pricing::cancellation_compensation(slot_max, T::CancellationCompensation::get()).min(left);
-                let payment = Self::pay_from_hold(HoldReason::Escrow, &requester, &s.provider, due);
-                left = left.saturating_sub(payment);
-                paid = paid.saturating_add(payment);
+            match (outcome, s.receipt) {
+                (Outcome::Cancelled, _) => {
+                    let slot_max =
+                        pricing::replica_payment(job.terms.fuel_limit, s.price_per_fuel).unwrap_or(left);
+                    let due =
+                        pricing::cancellation_compensation(slot_max, T::CancellationCompensation::get()).min(left);
+                    let payment = Self::pay_from_hold(HoldReason::Escrow, &requester, &s.provider, due);
+                    left = left.saturating_sub(payment);
+                    paid = paid.saturating_add(payment);
+                },
+                (Outcome::Inconclusive, Some(r)) => {
+                    let (payment, fee_paid) = Self::pay_replica(&requester, s, r.fuel_used, &mut left);
+                    paid = paid.saturating_add(payment);
+                    fee = fee.saturating_add(fee_paid);
+                },
+                _ => {},
             }
         }
         if let Some(c) = challenge {
             Self::release_hold(HoldReason::ChallengeBond, &c.challenger, c.bond);
         }
-        Self::finish(id, job, outcome, None, paid, Zero::zero(), left);
+        Self::finish(id, job, outcome, None, paid, fee, left);
+    }
+
+    /// Pays replica `s` for `fuel` at its price from the requester's escrow, and the protocol
+    /// fee on that payment to the treasury; takes both from `left`. Returns (payment, fee).
+    fn pay_replica(
+        requester: &T::AccountId,
+        s: &Replica<T>,
+        fuel: u64,
+        left: &mut BalanceOf<T>,
+    ) -> (BalanceOf<T>, BalanceOf<T>) {
+        let due = pricing::replica_payment(fuel, s.price_per_fuel).unwrap_or(*left).min(*left);
+        let payment = Self::pay_from_hold(HoldReason::Escrow, requester, &s.provider, due);
+        *left = left.saturating_sub(payment);
+        let fee_due = pricing::fee_on(payment, T::ProtocolFee::get()).min(*left);
+        let fee = Self::pay_from_hold(HoldReason::Escrow, requester, &T::Treasury::get(), fee_due);
+        *left = left.saturating_sub(fee);
+        (payment, fee)
     }
 
     /// Removes a job's storage (and its dispute record, if any), releases what is left of its
@@ -138,6 +182,7 @@ impl<T: Config> Pallet<T> {
         let _ = OutputOf::<T>::clear_prefix(id, T::MaxReplicas::get(), None);
         InputOf::<T>::remove(id);
         DisputeOf::<T>::remove(id);
+        ForfeitedOf::<T>::remove(id);
         JobOf::<T>::remove(id);
         T::Programs::release(&job.terms.program);
         let prune_at = now.saturating_add(T::ResultRetention::get().max(1u32.into()));
@@ -198,8 +243,9 @@ impl<T: Config> Pallet<T> {
         .unwrap_or_else(|_| Zero::zero())
     }
 
-    /// Mints the emission reward for `fuel` of verified work to `who`, within the era budget.
-    pub(crate) fn mint_reward(who: &T::AccountId, fuel: u64) -> BalanceOf<T> {
+    /// Mints to `who` the emission matched to `paid_in` (what its verified work paid the
+    /// treasury): `EmissionMatch` of it, within the era's budget.
+    pub(crate) fn mint_matched(who: &T::AccountId, paid_in: BalanceOf<T>) -> BalanceOf<T> {
         let era = emission::era_of(Self::now().saturated_into::<u32>(), T::EraLength::get());
         let (mut current, mut emitted) = EraEmission::<T>::get();
         if current != era {
@@ -207,7 +253,7 @@ impl<T: Config> Pallet<T> {
             emitted = Zero::zero();
         }
         let budget = emission::era_budget(T::InitialEraEmission::get(), T::EmissionDecay::get(), era);
-        let reward = emission::work_reward(fuel, T::RewardPerFuel::get(), budget.saturating_sub(emitted));
+        let reward = emission::matched_reward(paid_in, T::EmissionMatch::get(), budget.saturating_sub(emitted));
         if reward.is_zero() {
             return reward;
         }

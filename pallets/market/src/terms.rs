@@ -93,11 +93,29 @@ impl<T: Config> Pallet<T> {
         let timeout_ok = |t: BlockNumberFor<T>| !t.is_zero() && t <= max_timeout;
         ensure!(timeout_ok(terms.claim_timeout) && timeout_ok(terms.execution_timeout), Error::<T>::BadTimeout);
         ensure!(
+            terms.execution_timeout >= Self::min_execution_timeout(terms.fuel_limit),
+            Error::<T>::ExecutionTimeoutTooShort
+        );
+        ensure!(
             terms.challenge_window >= T::MinChallengeWindow::get() &&
                 terms.challenge_window <= T::MaxChallengeWindow::get(),
             Error::<T>::BadChallengeWindow
         );
         Ok(())
+    }
+
+    /// The shortest execution timeout a job of `fuel_limit` may ask for: the blocks the slowest
+    /// execution the protocol allows for (`FuelPerBlock`) needs, plus one for the commitment
+    /// to be included.
+    pub fn min_execution_timeout(fuel_limit: Fuel) -> BlockNumberFor<T> {
+        let per_block = T::FuelPerBlock::get().max(1);
+        let blocks = fuel_limit.div_ceil(per_block).saturating_add(1);
+        blocks.saturated_into()
+    }
+
+    /// The fee `post_job` charges now ([`pricing::posting_fee`] at the current occupancy).
+    pub fn posting_fee() -> BalanceOf<T> {
+        pricing::posting_fee(T::PostingFee::get(), JobOf::<T>::count(), T::MaxLiveJobs::get())
     }
 
     /// The hash and length of `input` that the job records and workers check (a remote input

@@ -23,18 +23,18 @@ use crate::{
 // Helpers
 // -------------------------------------------------------------------------------------------
 
-const FUEL_LIMIT: u64 = 1_000;
-const MAX_PRICE: Balance = 5;
-const PRICE: Balance = 2;
-const FUEL_USED: u64 = 600;
-const INPUT: &[u8] = b"input";
-const OUTPUT: &[u8] = b"result";
+pub(crate) const FUEL_LIMIT: u64 = 1_000;
+pub(crate) const MAX_PRICE: Balance = 5;
+pub(crate) const PRICE: Balance = 2;
+pub(crate) const FUEL_USED: u64 = 600;
+pub(crate) const INPUT: &[u8] = b"input";
+pub(crate) const OUTPUT: &[u8] = b"result";
 /// Escrow of the default spec: 2 replicas × 1,000 fuel × 5 + 10 % fee.
-const ESCROW: Balance = 11_000;
+pub(crate) const ESCROW: Balance = 11_000;
 /// Deposit of the default spec: base 10 + 5 input bytes + 64 output bytes.
-const DEPOSIT: Balance = 79;
+pub(crate) const DEPOSIT: Balance = 79;
 
-fn spec(program: ProgramId) -> JobSpec<Test> {
+pub(crate) fn spec(program: ProgramId) -> JobSpec<Test> {
     JobSpec {
         terms: JobTerms {
             program,
@@ -51,50 +51,50 @@ fn spec(program: ProgramId) -> JobSpec<Test> {
     }
 }
 
-fn post(who: AccountId, s: JobSpec<Test>) -> JobId {
+pub(crate) fn post(who: AccountId, s: JobSpec<Test>) -> JobId {
     let id = crate::NextJobId::<Test>::get();
     assert_ok!(Market::post_job(RuntimeOrigin::signed(who), Box::new(s)));
     id
 }
 
 /// A program, `n` registered providers and a default job posted by Alice.
-fn setup(n: usize) -> (ProgramId, JobId) {
+pub(crate) fn setup(n: usize) -> (ProgramId, JobId) {
     register_providers(n);
     let program = upload_program(ALICE);
     let job = post(ALICE, spec(program));
     (program, job)
 }
 
-fn honest() -> Receipt {
+pub(crate) fn honest() -> Receipt {
     Receipt::new(ExitStatus::Ok, FUEL_USED, OUTPUT)
 }
 
-fn lie() -> Receipt {
+pub(crate) fn lie() -> Receipt {
     Receipt::new(ExitStatus::Ok, FUEL_USED, b"forged")
 }
 
-fn salt(who: AccountId) -> [u8; 32] {
+pub(crate) fn salt(who: AccountId) -> [u8; 32] {
     [who as u8; 32]
 }
 
-fn claim(who: AccountId, job: JobId) {
+pub(crate) fn claim(who: AccountId, job: JobId) {
     assert_ok!(Market::claim_slot(RuntimeOrigin::signed(who), job));
 }
 
-fn commit_to(who: AccountId, job: JobId, r: &Receipt) {
+pub(crate) fn commit_to(who: AccountId, job: JobId, r: &Receipt) {
     assert_ok!(Market::commit(RuntimeOrigin::signed(who), job, commitment(job, &who, r, &salt(who))));
 }
 
-fn out(bytes: &[u8]) -> BoundedVec<u8, <Test as crate::Config>::MaxOutputLen> {
+pub(crate) fn out(bytes: &[u8]) -> BoundedVec<u8, <Test as crate::Config>::MaxOutputLen> {
     bytes.to_vec().try_into().unwrap()
 }
 
-fn reveal_as(who: AccountId, job: JobId, r: Receipt, output: &[u8]) {
+pub(crate) fn reveal_as(who: AccountId, job: JobId, r: Receipt, output: &[u8]) {
     assert_ok!(Market::reveal(RuntimeOrigin::signed(who), job, r, salt(who), out(output)));
 }
 
 /// Claims, commits and reveals `replicas[i] = (receipt, output)` as provider `P[i]`.
-fn run_replicas_with(job: JobId, replicas: &[(Receipt, &[u8])]) {
+pub(crate) fn run_replicas_with(job: JobId, replicas: &[(Receipt, &[u8])]) {
     for (i, _) in replicas.iter().enumerate() {
         claim(P[i], job);
     }
@@ -108,67 +108,67 @@ fn run_replicas_with(job: JobId, replicas: &[(Receipt, &[u8])]) {
 
 /// [`run_replicas_with`], revealing the output that goes with each receipt: `OUTPUT` for
 /// [`honest`], `forged` for [`lie`].
-fn run_replicas(job: JobId, receipts: &[Receipt]) {
+pub(crate) fn run_replicas(job: JobId, receipts: &[Receipt]) {
     let replicas: Vec<(Receipt, &[u8])> =
         receipts.iter().map(|r| (*r, if *r == honest() { OUTPUT } else { b"forged".as_slice() })).collect();
     run_replicas_with(job, &replicas);
 }
 
-fn phase(job: JobId) -> Phase<u64> {
+pub(crate) fn phase(job: JobId) -> Phase<u64> {
     JobOf::<Test>::get(job).expect("live job").phase
 }
 
-fn held(reason: HoldReason, who: AccountId) -> Balance {
+pub(crate) fn held(reason: HoldReason, who: AccountId) -> Balance {
     Balances::balance_on_hold(&RuntimeHoldReason::Market(reason), &who)
 }
 
-fn stake_held(who: AccountId) -> Balance {
+pub(crate) fn stake_held(who: AccountId) -> Balance {
     Balances::balance_on_hold(&RuntimeHoldReason::Providers(pallet_providers::HoldReason::Stake), &who)
 }
 
-fn free(who: AccountId) -> Balance {
+pub(crate) fn free(who: AccountId) -> Balance {
     Balances::balance(&who)
 }
 
-fn events() -> Vec<Event<Test>> {
+pub(crate) fn events() -> Vec<Event<Test>> {
     System::events()
         .into_iter()
         .filter_map(|r| if let RuntimeEvent::Market(e) = r.event { Some(e) } else { None })
         .collect()
 }
 
-fn last_event() -> Event<Test> {
+pub(crate) fn last_event() -> Event<Test> {
     events().pop().expect("a market event")
 }
 
-fn has_event(e: Event<Test>) -> bool {
+pub(crate) fn has_event(e: Event<Test>) -> bool {
     events().contains(&e)
 }
 
-fn jurors(job: JobId) -> Vec<AccountId> {
+pub(crate) fn jurors(job: JobId) -> Vec<AccountId> {
     DisputeOf::<Test>::get(job).expect("dispute").committee.iter().map(|j| j.who).collect()
 }
 
 /// A juror's salt for its sealed votes.
-fn vote_salt(who: AccountId) -> [u8; 32] {
+pub(crate) fn vote_salt(who: AccountId) -> [u8; 32] {
     [who as u8 ^ 0x5a; 32]
 }
 
 /// `who`'s sealed vote for `r` in `job`'s current round.
-fn sealed(who: AccountId, job: JobId, r: &Receipt) -> H256 {
+pub(crate) fn sealed(who: AccountId, job: JobId, r: &Receipt) -> H256 {
     vote_commitment(job, DisputeOf::<Test>::get(job).expect("dispute").round, &who, r, &vote_salt(who))
 }
 
-fn vote_as(who: AccountId, job: JobId, r: Receipt) {
+pub(crate) fn vote_as(who: AccountId, job: JobId, r: Receipt) {
     assert_ok!(Market::vote(RuntimeOrigin::signed(who), job, sealed(who, job, &r)));
 }
 
-fn reveal_vote_as(who: AccountId, job: JobId, r: Receipt) {
+pub(crate) fn reveal_vote_as(who: AccountId, job: JobId, r: Receipt) {
     assert_ok!(Market::reveal_vote(RuntimeOrigin::signed(who), job, r, vote_salt(who)));
 }
 
 /// A job whose two replicas disagreed, among 5 providers, with its committee drawn (block 2).
-fn split_and_drawn() -> (JobId, Vec<AccountId>) {
+pub(crate) fn split_and_drawn() -> (JobId, Vec<AccountId>) {
     let (_, job) = setup(5);
     run_replicas(job, &[honest(), lie()]);
     run_to_block(2);
@@ -176,7 +176,7 @@ fn split_and_drawn() -> (JobId, Vec<AccountId>) {
 }
 
 /// The disputed `job` and its dispute as of its first draw, for calling the draw directly.
-fn first_round(job: JobId) -> (crate::Job<Test>, crate::Dispute<Test>) {
+pub(crate) fn first_round(job: JobId) -> (crate::Job<Test>, crate::Dispute<Test>) {
     let mut dispute = DisputeOf::<Test>::get(job).expect("dispute");
     dispute.round = 1;
     (JobOf::<Test>::get(job).expect("job"), dispute)
@@ -184,7 +184,7 @@ fn first_round(job: JobId) -> (crate::Job<Test>, crate::Dispute<Test>) {
 
 /// Every juror in `committee` seals a vote for `r`, then opens it (the tally follows in the
 /// next block).
-fn decide(job: JobId, committee: &[AccountId], r: Receipt) {
+pub(crate) fn decide(job: JobId, committee: &[AccountId], r: Receipt) {
     for j in committee {
         vote_as(*j, job, r);
     }
@@ -193,11 +193,11 @@ fn decide(job: JobId, committee: &[AccountId], r: Receipt) {
     }
 }
 
-fn reputation(who: AccountId) -> tessera_primitives::reputation::Reputation {
+pub(crate) fn reputation(who: AccountId) -> tessera_primitives::reputation::Reputation {
     pallet_providers::ProviderOf::<Test>::get(who).unwrap().reputation
 }
 
-fn live_assignments(who: AccountId) -> u32 {
+pub(crate) fn live_assignments(who: AccountId) -> u32 {
     pallet_providers::ProviderOf::<Test>::get(who).unwrap().live_assignments
 }
 
@@ -230,6 +230,7 @@ mod post_job {
                     program,
                     escrow: ESCROW,
                     deposit: DEPOSIT,
+                    posting_fee: 0,
                     claim_until: 11
                 }
             );
@@ -276,9 +277,18 @@ mod post_job {
                 (
                     Box::new(|s| {
                         s.terms.fuel_limit = 1_000_000;
+                        s.terms.execution_timeout = 20;
                         s.terms.max_price_per_fuel = u64::MAX / 2;
                     }),
                     Error::PriceOverflow,
+                ),
+                // 1,000,000 fuel at 100,000 per block needs 10 blocks plus one.
+                (
+                    Box::new(|s| {
+                        s.terms.fuel_limit = 1_000_000;
+                        s.terms.execution_timeout = 10;
+                    }),
+                    Error::ExecutionTimeoutTooShort,
                 ),
             ];
             for (change, error) in cases {
@@ -290,6 +300,12 @@ mod post_job {
                 Market::post_job(RuntimeOrigin::signed(POOR), Box::new(spec(program))),
                 Error::<Test>::CannotAffordEscrow
             );
+            PostingFee::set(60);
+            assert_noop!(
+                Market::post_job(RuntimeOrigin::signed(POOR), Box::new(spec(program))),
+                Error::<Test>::CannotAffordPostingFee
+            );
+            PostingFee::set(0);
             assert_noop!(Market::post_job(RuntimeOrigin::none(), Box::new(spec(program))), DispatchError::BadOrigin);
         });
     }
@@ -533,14 +549,16 @@ mod lifecycle {
             assert!(JobOf::<Test>::contains_key(job), "not before the window closes");
             run_to_block(11);
 
-            // Each replica: 600 fuel × price 2 = 1,200 from escrow, plus 600 minted reward.
+            // Each replica: 600 fuel × price 2 = 1,200 from escrow, its fee 120 to the treasury,
+            // and half of that fee minted as its reward.
             let payment = FUEL_USED * PRICE;
             let fee = 2 * payment / 10;
+            let reward = payment / 10 / 2;
             for p in &P[..2] {
-                assert_eq!(free(*p), ENDOWMENT - STAKE + payment + FUEL_USED);
+                assert_eq!(free(*p), ENDOWMENT - STAKE + payment + reward);
                 assert_eq!(live_assignments(*p), 0);
                 assert_eq!(reputation(*p).completed, 1);
-                assert!(has_event(Event::ReplicaPaid { job, provider: *p, payment, reward: FUEL_USED }));
+                assert!(has_event(Event::ReplicaPaid { job, provider: *p, payment, reward }));
             }
             assert_eq!(free(TREASURY), 1 + fee);
             // Alice paid the replicas and the fee; the output's deposit (base + 6 bytes) stays
@@ -549,8 +567,8 @@ mod lifecycle {
             assert_eq!(free(ALICE), ENDOWMENT - 10 - 128 - 2 * payment - fee - kept);
             assert_eq!(held(HoldReason::Escrow, ALICE), 0);
             assert_eq!(held(HoldReason::StorageDeposit, ALICE), kept);
-            assert_eq!(Balances::total_issuance(), issuance + 2 * FUEL_USED);
-            assert_eq!(TotalEmitted::<Test>::get(), 2 * FUEL_USED);
+            assert_eq!(Balances::total_issuance(), issuance + 2 * reward);
+            assert_eq!(TotalEmitted::<Test>::get(), 2 * reward);
 
             // Nothing of the job is left but the bounded result.
             assert!(!JobOf::<Test>::contains_key(job));
@@ -587,7 +605,7 @@ mod lifecycle {
             let r = Receipt::new(ExitStatus::OutOfFuel, FUEL_LIMIT, b"");
             run_replicas_with(job, &[(r, b""), (r, b"")]);
             run_to_block(11);
-            assert!(has_event(Event::ReplicaPaid { job, provider: P[0], payment: FUEL_LIMIT * PRICE, reward: FUEL_LIMIT }));
+            assert!(has_event(Event::ReplicaPaid { job, provider: P[0], payment: FUEL_LIMIT * PRICE, reward: FUEL_LIMIT * PRICE / 20 }));
             let result = ResultOf::<Test>::get(job).unwrap();
             assert_eq!(result.receipt, Some(r));
             assert_eq!(result.output, None);
@@ -613,10 +631,13 @@ mod lifecycle {
             assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
             assert!(!JobOf::<Test>::contains_key(job));
             let payment = FUEL_USED * PRICE;
-            assert_eq!(free(P[0]), ENDOWMENT - STAKE + payment + FUEL_USED);
+            // Paid, and minted half of the 10 % fee on the payment.
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE + payment + payment / 20);
             assert_eq!(free(P[1]), ENDOWMENT - STAKE, "the liar is not paid");
+            // The jurors share half of what the liar's slash pays the treasury (5,000 / 3 each,
+            // halved).
             for j in &committee {
-                assert!(has_event(Event::JurorRewarded { job, juror: *j, reward: FUEL_USED }));
+                assert!(has_event(Event::JurorRewarded { job, juror: *j, bond_share: 0, reward: STAKE / 2 / 3 / 2 }));
             }
             assert!(has_event(Event::WrongResult { job, provider: P[1], slashed: STAKE / 2 }));
             // The slash is applied after the deferral; with no challenger it all goes to the
@@ -660,19 +681,25 @@ mod lifecycle {
     }
 
     #[test]
-    fn challenge_rejected_forfeits_the_bond_to_the_replicas() {
+    fn challenge_rejected_forfeits_the_bond_to_the_jurors() {
         new_test_ext().execute_with(|| {
             let (_, job) = setup(5);
             run_replicas(job, &[honest(), honest()]);
             assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
             run_to_block(2);
-            decide(job, &jurors(job), honest());
+            let committee = jurors(job);
+            decide(job, &committee, honest());
             run_to_block(3);
             assert!(has_event(Event::ChallengeRejected { job, challenger: CHARLIE, bond: CHALLENGE_BOND }));
             assert_eq!(free(CHARLIE), ENDOWMENT - CHALLENGE_BOND);
+            // The replicas are paid for their work; the bond pays the jurors who re-executed.
             let payment = FUEL_USED * PRICE;
             for p in &P[..2] {
-                assert_eq!(free(*p), ENDOWMENT - STAKE + payment + FUEL_USED + CHALLENGE_BOND / 2);
+                assert_eq!(free(*p), ENDOWMENT - STAKE + payment + payment / 20);
+            }
+            for j in &committee {
+                assert_eq!(free(*j), ENDOWMENT - STAKE + CHALLENGE_BOND / 3);
+                assert!(has_event(Event::JurorRewarded { job, juror: *j, bond_share: CHALLENGE_BOND / 3, reward: 0 }));
             }
         });
     }
@@ -685,7 +712,8 @@ mod lifecycle {
             claim(P[1], job);
             commit_to(P[0], job, &honest());
             run_to_block(11);
-            assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Commit, slashed: STAKE / 20 }));
+            // The slot's value (1,000 fuel × 2), above 5 % of the stake.
+            assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Commit, slashed: FUEL_LIMIT * PRICE }));
             assert_eq!(live_assignments(P[1]), 0);
             assert_eq!(reputation(P[1]).faults, 1);
             assert_eq!(phase(job), Phase::Open(11 + REOPEN_TIMEOUT));
@@ -699,7 +727,7 @@ mod lifecycle {
             run_to_block(12 + 10);
             assert_eq!(ResultOf::<Test>::get(job).unwrap().outcome, Outcome::Settled);
             run_to_block(11 + SLASH_DEFERRAL + 1);
-            assert_eq!(stake_held(P[1]), STAKE - STAKE / 20);
+            assert_eq!(stake_held(P[1]), STAKE - FUEL_LIMIT * PRICE);
         });
     }
 
@@ -712,14 +740,14 @@ mod lifecycle {
             commit_to(P[0], job, &honest());
             run_to_block(11);
             claim(P[2], job);
-            // P[2] never commits: the single reopen is used up, the job expires. P[0] did its
-            // work and is compensated with 20 % of its slot's maximum (1,000 fuel × 2).
+            // P[2] never commits: the single reopen is used up, the job expires. P[0]'s
+            // commitment is not paid: nobody can check a commitment that was never revealed.
             run_to_block(11 + 10);
-            assert!(has_event(Event::Faulted { job, who: P[2], duty: Duty::Commit, slashed: STAKE / 20 }));
+            assert!(has_event(Event::Faulted { job, who: P[2], duty: Duty::Commit, slashed: FUEL_LIMIT * PRICE }));
             let result = ResultOf::<Test>::get(job).unwrap();
             assert_eq!(result.outcome, Outcome::Expired);
-            assert_eq!(result.paid, FUEL_LIMIT * PRICE / 5);
-            assert_eq!(free(P[0]), ENDOWMENT - STAKE + FUEL_LIMIT * PRICE / 5);
+            assert_eq!(result.paid, 0);
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE);
             assert_eq!(held(HoldReason::Escrow, ALICE), 0);
         });
     }
@@ -734,7 +762,8 @@ mod lifecycle {
             commit_to(P[1], job, &honest());
             reveal_as(P[0], job, honest(), OUTPUT);
             run_to_block(1 + REVEAL_TIMEOUT);
-            assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Reveal, slashed: STAKE / 20 }));
+            // As much as a wrong result (50 %), not the 5 % of a missed commitment.
+            assert!(has_event(Event::Faulted { job, who: P[1], duty: Duty::Reveal, slashed: STAKE / 2 }));
             assert_eq!(phase(job), Phase::Challengeable(1 + REVEAL_TIMEOUT + 10, honest()));
             run_to_block(1 + REVEAL_TIMEOUT + 10);
             let result = ResultOf::<Test>::get(job).unwrap();
@@ -787,7 +816,7 @@ mod lifecycle {
             run_to_block(2);
             decide(job, &jurors(job), honest());
             run_to_block(3);
-            assert_eq!(free(P[0]), ENDOWMENT - STAKE + FUEL_USED * PRICE + FUEL_USED);
+            assert_eq!(free(P[0]), ENDOWMENT - STAKE + FUEL_USED * PRICE + FUEL_USED * PRICE / 20);
             // The liar's unbonding stake is still taken.
             run_to_block(3 + SLASH_DEFERRAL + 1);
             assert_eq!(stake_held(P[1]), STAKE / 2);
@@ -856,8 +885,12 @@ mod lifecycle {
             run_to_block(drawn_at);
             assert_eq!(DisputeOf::<Test>::get(job).unwrap().round, 2);
             run_to_block(drawn_at + VOTE_TIMEOUT);
+            // The replicas revealed their results: they are paid for them (with the fee), though
+            // nobody is rewarded or slashed.
             let result = ResultOf::<Test>::get(job).unwrap();
-            assert_eq!((result.outcome, result.paid, result.refunded), (Outcome::Inconclusive, 0, ESCROW));
+            let (paid, fee) = (2 * FUEL_USED * PRICE, 2 * FUEL_USED * PRICE / 10);
+            assert_eq!((result.outcome, result.paid, result.fee), (Outcome::Inconclusive, paid, fee));
+            assert_eq!(result.refunded, ESCROW - paid - fee);
             assert_eq!(held(HoldReason::ChallengeBond, CHARLIE), 0);
             assert_eq!(free(CHARLIE), ENDOWMENT, "bond returned");
         });
@@ -870,10 +903,13 @@ mod lifecycle {
             let (_, job) = setup(2);
             run_replicas(job, &[honest(), lie()]);
             run_to_block(2);
+            // Nobody can tell who was right: both are paid for the fuel they report (the
+            // requester has both results), nobody is slashed or rewarded.
             let result = ResultOf::<Test>::get(job).unwrap();
             assert_eq!(result.outcome, Outcome::Inconclusive);
-            assert_eq!(free(P[1]), ENDOWMENT - STAKE);
+            assert_eq!(free(P[1]), ENDOWMENT - STAKE + FUEL_USED * PRICE);
             assert_eq!(stake_held(P[1]), STAKE);
+            assert_eq!(TotalEmitted::<Test>::get(), 0);
         });
     }
 }
@@ -1140,7 +1176,7 @@ mod vote {
             run_to_block(2 + VOTE_REVEAL_TIMEOUT);
             assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
             assert!(has_event(Event::Faulted { job, who: copier, duty: Duty::RevealVote, slashed: STAKE / 5 }));
-            assert!(has_event(Event::JurorRewarded { job, juror: honest_juror, reward: FUEL_USED }));
+            assert!(has_event(Event::JurorRewarded { job, juror: honest_juror, bond_share: 0, reward: STAKE / 2 / 2 / 2 }));
             assert!(!System::events().iter().any(|e| matches!(
                 &e.event,
                 RuntimeEvent::Market(Event::JurorRewarded { juror, .. }) if *juror == copier

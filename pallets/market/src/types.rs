@@ -1,7 +1,7 @@
 //! Storage and call types of the market pallet.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_core::H256;
@@ -285,4 +285,30 @@ pub struct JobResult<T: Config> {
     pub deposit: BalanceOf<T>,
     /// Block the job ended.
     pub ended_at: BlockNumberFor<T>,
+}
+
+/// The most providers that can forfeit a slot of one job: `MaxReplicas` releases, plus the
+/// replicas that miss their commitments at each of the `MaxReopens + 1` commit deadlines.
+pub struct MaxForfeits<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> frame_support::traits::Get<u32> for MaxForfeits<T> {
+    fn get() -> u32 {
+        let replicas = T::MaxReplicas::get();
+        replicas.saturating_mul(T::MaxReopens::get().saturating_add(2))
+    }
+}
+
+/// Providers that gave up a slot of a live job (released it, or missed its commitment) and
+/// may not claim that job again: otherwise one staked account could claim a reopened slot,
+/// miss it, and claim it again until the job expires.
+#[derive(
+    Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, DefaultNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Forfeits<T: Config> {
+    /// How many of them released their slot (at most `MaxReplicas`).
+    pub releases: u32,
+    /// Who.
+    pub providers: BoundedVec<T::AccountId, MaxForfeits<T>>,
 }

@@ -123,6 +123,24 @@ mod benches {
         _(RawOrigin::Signed(who));
     }
 
+    /// A provider abandoned with stake both active and unbonding, and the registry's last
+    /// provider moved into its index.
+    #[benchmark]
+    fn reap() {
+        let who = registered::<T>("caller", 0);
+        registered::<T>("other", 1);
+        let half = ProviderOf::<T>::get(&who).unwrap().stake / 2u32.into();
+        Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), half).unwrap();
+        let later = frame_system::Pallet::<T>::block_number()
+            .saturating_add(T::ReapAfter::get())
+            .saturating_add(1u32.into());
+        frame_system::Pallet::<T>::set_block_number(later);
+        let reaper = funded::<T>("reaper", 0);
+        #[extrinsic_call]
+        _(RawOrigin::Signed(reaper), who.clone());
+        assert!(!ProviderOf::<T>::contains_key(&who));
+    }
+
     #[benchmark]
     fn cancel_slash() -> Result<(), BenchmarkError> {
         let who = registered::<T>("caller", 0);

@@ -1,7 +1,7 @@
 //! Internal logic of the providers pallet and its [`ProviderRegistry`] implementation.
 
 use frame_support::{
-    ensure,
+    defensive, ensure,
     pallet_prelude::*,
     traits::{
         fungible::{InspectHold, MutateHold},
@@ -16,10 +16,7 @@ use sp_runtime::{
 use tessera_primitives::reputation::Outcome;
 use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
 
-use crate::{pallet::*, BalanceOf, PendingSlash, Profile, ProviderInfo, SlashId, LOG_TARGET};
-
-/// How many later blocks are tried when a block's slash queue is full.
-const SLASH_SCHEDULE_PROBES: u32 = 16;
+use crate::{pallet::*, BalanceOf, PendingSlash, Profile, ProviderInfo, SlashId};
 
 impl<T: Config> Pallet<T> {
     /// Block numbers as the `u32` the reputation maths uses.
@@ -83,10 +80,18 @@ impl<T: Config> Pallet<T> {
         Ok(p.profile.price_per_fuel)
     }
 
-    /// Schedules a slash; see [`ProviderRegistry::slash`].
+    /// Schedules a slash; see [`ProviderRegistry::slash_at_least`].
+    ///
+    /// A slash is never dropped: it is queued at `now + SlashDeferral + 1` or, when slashes
+    /// scheduled earlier already reach past that block, at the last block holding slashes
+    /// ([`SlashTail`]), or the one after it when that block's queue is full. Buckets fill in
+    /// order, so the block after the tail is always empty; a flood of slashes is applied
+    /// `MaxSlashesPerBlock` per block, later but complete, and the slashed provider cannot
+    /// withdraw meanwhile (its pending slashes block it).
     pub(crate) fn do_slash(
         who: &T::AccountId,
         fraction: Perbill,
+        floor: BalanceOf<T>,
         beneficiary: Option<(T::AccountId, Perbill)>,
         reason: SlashReason,
     ) -> BalanceOf<T> {
@@ -95,27 +100,24 @@ impl<T: Config> Pallet<T> {
             return Zero::zero();
         }
         let Some(mut p) = ProviderOf::<T>::get(who) else { return Zero::zero() };
-        let amount = fraction.mul_floor(p.total_held());
+        let held = p.total_held();
+        let amount = fraction.mul_floor(held).max(floor).min(held);
         if amount.is_zero() {
             return amount;
         }
         let now = frame_system::Pallet::<T>::block_number();
-        let mut due = now.saturating_add(T::SlashDeferral::get()).saturating_add(1u32.into());
+        let earliest = now.saturating_add(T::SlashDeferral::get()).saturating_add(1u32.into());
+        let mut due = earliest.max(SlashTail::<T>::get());
         let id = NextSlashId::<T>::get();
-        let mut scheduled = false;
-        for _ in 0..SLASH_SCHEDULE_PROBES {
-            if SlashesDue::<T>::mutate(due, |ids| ids.try_push(id).is_ok()) {
-                scheduled = true;
-                break;
-            }
+        if !SlashesDue::<T>::mutate(due, |ids| ids.try_push(id).is_ok()) {
             due = due.saturating_add(1u32.into());
+            SlashesDue::<T>::mutate(due, |ids| {
+                if ids.try_push(id).is_err() {
+                    defensive!("the block after the slash tail holds slashes");
+                }
+            });
         }
-        if !scheduled {
-            // Every probed block is full: a flood of slashes. Keep the books right and refuse
-            // quietly rather than fail the caller's settlement; governance sees the log.
-            log::error!(target: LOG_TARGET, "slash queue full for {SLASH_SCHEDULE_PROBES} blocks; slash of {who:?} dropped");
-            return Zero::zero();
-        }
+        SlashTail::<T>::put(due);
         NextSlashId::<T>::put(id.wrapping_add(1));
         p.pending_slashes = p.pending_slashes.saturating_add(1);
         ProviderOf::<T>::insert(who, p);
@@ -158,11 +160,15 @@ impl<T: Config> Pallet<T> {
         }
         p.unbonding.retain(|c| !c.amount.is_zero());
         p.pending_slashes = p.pending_slashes.saturating_sub(1);
-        p.reputation.record(
-            Outcome::Slashed,
-            Self::block_u32(frame_system::Pallet::<T>::block_number()),
-            &T::ReputationParams::get(),
-        );
+        // Only a wrong result is booked as a slash in the reputation: a missed deadline or an
+        // overruled vote was already booked as a fault when it happened.
+        if slash.reason == SlashReason::WrongResult {
+            p.reputation.record(
+                Outcome::Slashed,
+                Self::block_u32(frame_system::Pallet::<T>::block_number()),
+                &T::ReputationParams::get(),
+            );
+        }
         ProviderOf::<T>::insert(&who, p);
 
         let mut to_beneficiary = BalanceOf::<T>::zero();
@@ -274,7 +280,17 @@ impl<T: Config> ProviderRegistry<T::AccountId> for Pallet<T> {
         beneficiary: Option<(T::AccountId, Perbill)>,
         reason: SlashReason,
     ) -> BalanceOf<T> {
-        Self::do_slash(who, fraction, beneficiary, reason)
+        Self::do_slash(who, fraction, Zero::zero(), beneficiary, reason)
+    }
+
+    fn slash_at_least(
+        who: &T::AccountId,
+        fraction: Perbill,
+        floor: BalanceOf<T>,
+        beneficiary: Option<(T::AccountId, Perbill)>,
+        reason: SlashReason,
+    ) -> BalanceOf<T> {
+        Self::do_slash(who, fraction, floor, beneficiary, reason)
     }
 
     fn stake_of(who: &T::AccountId) -> BalanceOf<T> {

@@ -15,6 +15,7 @@
 //! | [`deregister`](Pallet::deregister) | provider | remove the registration once nothing is held or owed |
 //! | [`set_maintenance`](Pallet::set_maintenance) | provider | take no new work (not penalized) |
 //! | [`heartbeat`](Pallet::heartbeat) | provider | prove liveness; missing `HeartbeatTimeout` makes a provider inactive |
+//! | [`reap`](Pallet::reap) | anyone | remove a registration abandoned for `ReapAfter`, returning its stake |
 //! | [`cancel_slash`](Pallet::cancel_slash) | `SlashCancelOrigin` | cancel a slash during its deferral |
 //! | [`set_slashing_enabled`](Pallet::set_slashing_enabled) | `AdminOrigin` | the global slashing switch |
 //!
@@ -148,6 +149,13 @@ pub mod pallet {
         #[pallet::constant]
         type MaxSlashesPerBlock: Get<u32>;
 
+        /// A provider without a heartbeat for this long, with no live assignments and no
+        /// pending slashes, may be removed by anyone (`reap`), its stake returned: an
+        /// abandoned registration must not hold a registry slot forever. Must exceed
+        /// `HeartbeatTimeout` plus the longest a juror's duties last.
+        #[pallet::constant]
+        type ReapAfter: Get<BlockNumberFor<Self>>;
+
         /// How reputation moves.
         #[pallet::constant]
         type ReputationParams: Get<ReputationParams>;
@@ -191,6 +199,11 @@ pub mod pallet {
     #[pallet::storage]
     pub type SlashesDue<T: Config> =
         StorageMap<_, Twox64Concat, BlockNumberFor<T>, BoundedVec<SlashId, T::MaxSlashesPerBlock>, ValueQuery>;
+
+    /// The latest block a slash is queued at: new slashes are queued no earlier, so a full
+    /// block's queue spills into the next block instead of dropping the slash.
+    #[pallet::storage]
+    pub type SlashTail<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
     /// Default of [`SlashingEnabled`]: on.
     #[pallet::type_value]
@@ -300,6 +313,13 @@ pub mod pallet {
             /// Part paid to the treasury.
             to_treasury: BalanceOf<T>,
         },
+        /// An abandoned registration was removed and its stake returned.
+        Reaped {
+            /// The former provider.
+            who: T::AccountId,
+            /// Stake released to it.
+            stake: BalanceOf<T>,
+        },
         /// The slashing switch changed.
         SlashingSet {
             /// Whether slashing is now on.
@@ -339,6 +359,8 @@ pub mod pallet {
         MaintenanceUnchanged,
         /// The capacity cannot go below the live assignments.
         CapacityBelowAssignments,
+        /// The provider sent a heartbeat within `ReapAfter` blocks: it cannot be reaped.
+        RecentlyLive,
     }
 
     #[pallet::hooks]
@@ -360,6 +382,7 @@ pub mod pallet {
                 T::UnbondingPeriod::get() > T::SlashDeferral::get(),
                 "UnbondingPeriod must exceed SlashDeferral"
             );
+            assert!(T::ReapAfter::get() > T::HeartbeatTimeout::get(), "ReapAfter must exceed HeartbeatTimeout");
         }
 
         #[cfg(feature = "try-runtime")]
@@ -395,7 +418,9 @@ pub mod pallet {
                     last_heartbeat: now,
                     live_assignments: 0,
                     pending_slashes: 0,
-                    reputation: Reputation::new(Self::block_u32(now)),
+                    // The lowest score, not the neutral one: reputation is earned, so
+                    // leaving and registering again never washes a bad record.
+                    reputation: Reputation::newcomer(Self::block_u32(now)),
                     index,
                     registered_at: now,
                 },
@@ -538,18 +563,23 @@ pub mod pallet {
         /// `HeartbeatTimeout` blocks is inactive: it cannot claim work or serve as juror.
         ///
         /// Origin: a provider.
+        ///
+        /// Free of fees when the previous heartbeat is at least half a `HeartbeatTimeout` old
+        /// (what a provider needs to stay live); more frequent heartbeats pay.
         #[pallet::call_index(7)]
         #[pallet::weight(T::WeightInfo::heartbeat())]
-        pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
+        pub fn heartbeat(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
             let now = frame_system::Pallet::<T>::block_number();
-            ProviderOf::<T>::try_mutate(&who, |p| -> DispatchResult {
+            let due = ProviderOf::<T>::try_mutate(&who, |p| -> Result<bool, DispatchError> {
                 let p = p.as_mut().ok_or(Error::<T>::NotRegistered)?;
+                let half: BlockNumberFor<T> = T::HeartbeatTimeout::get() / 2u32.into();
+                let due = now.saturating_sub(p.last_heartbeat) >= half;
                 p.last_heartbeat = now;
-                Ok(())
+                Ok(due)
             })?;
             Self::deposit_event(Event::Heartbeat { who });
-            Ok(())
+            Ok(if due { Pays::No } else { Pays::Yes }.into())
         }
 
         /// Cancels a pending slash.
@@ -564,6 +594,28 @@ pub mod pallet {
             Self::note_slash_done(&slash.provider);
             Self::deposit_event(Event::SlashCancelled { id });
             Ok(())
+        }
+
+        /// Removes an abandoned registration: `who` sent no heartbeat for `ReapAfter` blocks
+        /// and has no live assignments and no pending slashes, so nothing it did can still be
+        /// slashed. Its whole stake (active and unbonding) is released to it and its registry
+        /// slot freed. Anyone may call; free of fees when it succeeds.
+        ///
+        /// Origin: signed.
+        #[pallet::call_index(10)]
+        #[pallet::weight(T::WeightInfo::reap())]
+        pub fn reap(origin: OriginFor<T>, who: T::AccountId) -> DispatchResultWithPostInfo {
+            ensure_signed(origin)?;
+            let p = ProviderOf::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+            let now = frame_system::Pallet::<T>::block_number();
+            ensure!(now.saturating_sub(p.last_heartbeat) > T::ReapAfter::get(), Error::<T>::RecentlyLive);
+            ensure!(p.live_assignments == 0, Error::<T>::HasLiveAssignments);
+            ensure!(p.pending_slashes == 0, Error::<T>::HasPendingSlashes);
+            let stake = p.total_held();
+            T::Currency::release(&HoldReason::Stake.into(), &who, stake, Precision::Exact)?;
+            Self::remove_provider(&who, p.index);
+            Self::deposit_event(Event::Reaped { who, stake });
+            Ok(Pays::No.into())
         }
 
         /// Switches slashing on or off for the whole chain.

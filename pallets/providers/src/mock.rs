@@ -73,6 +73,7 @@ impl crate::Config for Test {
     type HeartbeatTimeout = ConstU64<HEARTBEAT_TIMEOUT>;
     type SlashDeferral = ConstU64<DEFERRAL>;
     type MaxSlashesPerBlock = ConstU32<2>;
+    type ReapAfter = ConstU64<{ 2 * HEARTBEAT_TIMEOUT }>;
     type ReputationParams = Reputation;
     type Treasury = Treasury;
     type SlashCancelOrigin = EnsureRoot<AccountId>;

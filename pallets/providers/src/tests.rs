@@ -9,7 +9,7 @@ use sp_runtime::{DispatchError, Perbill, Permill};
 use tessera_primitives::reputation::Outcome;
 use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
 
-use crate::{mock::*, Error, Event, HoldReason, ProviderAt, ProviderOf, Profile, SlashesDue};
+use crate::{mock::*, Error, Event, HoldReason, PendingSlashOf, ProviderAt, ProviderOf, Profile, SlashesDue};
 
 fn profile(capacity: u32, price: Balance) -> Profile<Test> {
     Profile {
@@ -284,13 +284,40 @@ mod eligibility {
         new_test_ext().execute_with(|| {
             register(1, MIN_STAKE);
             let score = || ProviderOf::<Test>::get(1).unwrap().reputation;
+            assert_eq!(score().score, Permill::zero(), "a newcomer starts at the lowest score");
             <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Success);
-            assert!(score().score > Permill::from_percent(50));
+            let after_one = score().score;
+            assert!(after_one > Permill::zero());
             assert_eq!(score().completed, 1);
             <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Fault);
             <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Fault);
-            assert!(score().score < Permill::from_percent(50));
+            assert!(score().score < after_one);
             assert_eq!(score().faults, 2);
+        });
+    }
+
+    /// The attack: a provider with a bad record deregisters and registers again to start
+    /// over. It now starts at the lowest score, never above the record it left behind.
+    #[test]
+    fn registering_again_never_washes_a_bad_reputation() {
+        new_test_ext().execute_with(|| {
+            register(1, MIN_STAKE);
+            for _ in 0..30 {
+                <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Success);
+            }
+            for _ in 0..3 {
+                <Providers as ProviderRegistry<_>>::record_outcome(&1, Outcome::Fault);
+            }
+            let bad = ProviderOf::<Test>::get(1).unwrap().reputation.score;
+            assert!(bad > Permill::zero());
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), MIN_STAKE));
+            run_to_block(1 + UNBONDING);
+            assert_ok!(Providers::withdraw_unbonded(RuntimeOrigin::signed(1)));
+            assert_ok!(Providers::deregister(RuntimeOrigin::signed(1)));
+            register(1, MIN_STAKE);
+            let fresh = ProviderOf::<Test>::get(1).unwrap().reputation;
+            assert_eq!(fresh.score, Permill::zero());
+            assert!(fresh.score < bad);
         });
     }
 }
@@ -391,6 +418,111 @@ mod slashing {
             assert_eq!(SlashesDue::<Test>::get(due + 1).len(), 1);
             run_to_block(due + 1);
             assert_eq!(held(1), 10_000 - 300);
+        });
+    }
+
+    /// The attack: a liar floods the queue with cheap faults (of a second account) in the
+    /// block its own large slash is scheduled, hoping the queue is full and the slash is
+    /// dropped. With 2 slashes per block and 16 probed blocks, the 34th slash used to vanish.
+    /// Now every slash is queued (later blocks, in order) and every one is applied.
+    #[test]
+    fn a_flood_of_slashes_delays_but_never_drops_one() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            register(2, 90_000);
+            let flood = 2 * 16 + 5;
+            for _ in 0..flood {
+                <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_parts(1_000_000), None, SlashReason::MissedDeadline);
+            }
+            let big = <Providers as ProviderRegistry<_>>::slash(&2, Perbill::from_percent(50), None, SlashReason::WrongResult);
+            assert_eq!(big, 45_000);
+            assert_eq!(ProviderOf::<Test>::get(2).unwrap().pending_slashes, 1);
+            assert_eq!(PendingSlashOf::<Test>::iter().count() as u32, flood + 1);
+            let treasury = Balances::balance(&TREASURY);
+            run_to_block(1 + DEFERRAL + 1 + flood as u64);
+            assert_eq!(PendingSlashOf::<Test>::iter().count(), 0, "every slash applied");
+            assert_eq!(held(2), 45_000, "the liar's slash was applied, late but whole");
+            assert_eq!(held(1), 10_000 - 10 * u64::from(flood));
+            assert_eq!(Balances::balance(&TREASURY), treasury + 45_000 + 10 * u64::from(flood));
+        });
+    }
+
+    /// A floor raises a slash to at least the floor, never above what is held.
+    #[test]
+    fn slash_at_least_takes_the_floor_up_to_everything_held() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            let s = |floor| {
+                <Providers as ProviderRegistry<_>>::slash_at_least(&1, Perbill::from_percent(1), floor, None, SlashReason::MissedDeadline)
+            };
+            assert_eq!(s(0), 100);
+            assert_eq!(s(2_500), 2_500);
+            assert_eq!(s(1_000_000), 10_000);
+        });
+    }
+
+    /// A missed deadline was booked as a fault when it happened; applying its slash must not
+    /// book it again as a wrong result.
+    #[test]
+    fn only_a_wrong_result_is_booked_as_a_slash() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(1), None, SlashReason::MissedDeadline);
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(1), None, SlashReason::MinorityVote);
+            run_to_block(1 + DEFERRAL + 2);
+            let r = ProviderOf::<Test>::get(1).unwrap().reputation;
+            assert_eq!((r.slashed, r.score), (0, Permill::zero()));
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(1), None, SlashReason::WrongResult);
+            run_to_block(2 * DEFERRAL + 10);
+            assert_eq!(ProviderOf::<Test>::get(1).unwrap().reputation.slashed, 1);
+        });
+    }
+}
+
+mod reap {
+    use super::*;
+    use frame_support::traits::Get;
+
+    /// The attack: registrations left behind hold registry slots forever (and `MaxProviders`
+    /// locks newcomers out). After `ReapAfter` without a heartbeat anyone frees the slot; the
+    /// owner gets its whole stake back, nothing is created or lost.
+    #[test]
+    fn an_abandoned_registration_is_reaped_and_its_stake_returned() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            register(2, 10_000);
+            assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), 4_000));
+            let reap_after: u64 = <<Test as crate::Config>::ReapAfter as Get<u64>>::get();
+            run_to_block(1 + reap_after);
+            assert_noop!(Providers::reap(RuntimeOrigin::signed(3), 1), Error::<Test>::RecentlyLive);
+            assert_ok!(Providers::heartbeat(RuntimeOrigin::signed(2)));
+            run_to_block(2 + reap_after);
+            assert_noop!(Providers::reap(RuntimeOrigin::signed(3), 2), Error::<Test>::RecentlyLive);
+            assert_noop!(Providers::reap(RuntimeOrigin::signed(3), 5), Error::<Test>::NotRegistered);
+            let issuance = Balances::total_issuance();
+            assert_ok!(Providers::reap(RuntimeOrigin::signed(3), 1));
+            assert_eq!(last_event(), Event::Reaped { who: 1, stake: 10_000 });
+            assert!(!ProviderOf::<Test>::contains_key(1));
+            assert_eq!(held(1), 0);
+            assert_eq!(Balances::balance(&1), 100_000);
+            assert_eq!(Balances::total_issuance(), issuance);
+            assert_eq!(ProviderOf::<Test>::count(), 1);
+            assert_eq!(ProviderAt::<Test>::get(0), Some(2));
+            Providers::do_try_state().expect("invariants hold");
+        });
+    }
+
+    #[test]
+    fn a_provider_with_work_or_debts_is_not_reaped() {
+        new_test_ext().execute_with(|| {
+            register(1, 10_000);
+            assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
+            let reap_after: u64 = <<Test as crate::Config>::ReapAfter as Get<u64>>::get();
+            run_to_block(2 + reap_after);
+            assert_noop!(Providers::reap(RuntimeOrigin::signed(3), 1), Error::<Test>::HasLiveAssignments);
+            <Providers as ProviderRegistry<_>>::release(&1);
+            <Providers as ProviderRegistry<_>>::slash(&1, Perbill::from_percent(1), None, SlashReason::MissedDeadline);
+            assert_noop!(Providers::reap(RuntimeOrigin::signed(3), 1), Error::<Test>::HasPendingSlashes);
         });
     }
 }

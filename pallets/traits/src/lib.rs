@@ -84,6 +84,17 @@ pub trait ProviderRegistry<AccountId> {
         reason: SlashReason,
     ) -> Self::Balance;
 
+    /// Schedules a slash of `fraction` of `who`'s stake, but at least `floor` (and at most
+    /// everything held): for a fault whose harm is the value of what was abandoned rather than
+    /// a share of the stake. Otherwise as [`Self::slash`].
+    fn slash_at_least(
+        who: &AccountId,
+        fraction: Perbill,
+        floor: Self::Balance,
+        beneficiary: Option<(AccountId, Perbill)>,
+        reason: SlashReason,
+    ) -> Self::Balance;
+
     /// `who`'s active stake (held and not unbonding); zero when `who` is not registered.
     /// Weighs the committee draw.
     fn stake_of(who: &AccountId) -> Self::Balance;
