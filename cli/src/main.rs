@@ -8,8 +8,7 @@ use clap::{Parser, Subcommand};
 use tessera_client::{
     api, chain,
     chain::runtime_types::{
-        bounded_collections::bounded_vec::BoundedVec,
-        pallet_market::types::{InputSpec, JobSpec, JobTerms},
+        pallet_market::types::{Input, JobSpec, JobTerms},
         sp_arithmetic::per_things::Permill,
     },
     parse_tsr, tsr, AtBlock, Balance, Client, Error as ClientError, Signer, TesseraRpcClient, H256,
@@ -339,7 +338,7 @@ async fn upload(client: &Client, signer: &Signer, code: Vec<u8>) -> anyhow::Resu
     if len > max as usize {
         bail!("program too large: {len} bytes, the chain takes at most {max}");
     }
-    client.submit(signer, &chain::transactions().programs().upload_program(BoundedVec(code))).await?;
+    client.submit(signer, &chain::transactions().programs().upload_program(code)).await?;
     eprintln!("uploaded program {id:?} ({len} bytes)");
     Ok(id)
 }
@@ -362,7 +361,7 @@ fn spec_for(args: &JobArgs, program: ProgramId) -> anyhow::Result<JobSpec> {
             execution_timeout: args.execution_timeout,
             challenge_window: args.challenge_window,
         },
-        input: InputSpec::Inline(BoundedVec(input)),
+        input: Input::Inline(input),
     })
 }
 
@@ -370,8 +369,8 @@ fn spec_for(args: &JobArgs, program: ProgramId) -> anyhow::Result<JobSpec> {
 /// Asks the chain for the price breakdown and prints it; returns (escrow, deposit).
 async fn print_quote(client: &Client, spec: &JobSpec) -> anyhow::Result<(Balance, Balance)> {
     let input = match &spec.input {
-        InputSpec::Inline(bytes) => api::InputSize::Inline(bytes.0.len() as u32),
-        InputSpec::Remote { uri, .. } => api::InputSize::Remote(uri.0.len() as u32),
+        Input::Inline(bytes) => api::InputSize::Inline(bytes.len() as u32),
+        Input::Remote { uri, .. } => api::InputSize::Remote(uri.len() as u32),
     };
     let t = &spec.terms;
     let params = api::QuoteParams {

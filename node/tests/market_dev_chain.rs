@@ -29,13 +29,12 @@ use tessera_client::{
     chain::{
         self,
         runtime_types::{
-            bounded_collections::bounded_vec::BoundedVec,
             frame_system::pallet::Event as System,
             pallet_market::{
                 pallet::Event as Market,
-                types::{InputSpec, JobSpec, JobTerms, Outcome},
+                types::{Input, JobSpec, JobTerms, Outcome},
             },
-            pallet_providers::types::Profile,
+            pallet_providers::types::ProviderProfile as Profile,
             sp_arithmetic::per_things::Permill,
             sp_runtime::DispatchError,
         },
@@ -75,7 +74,7 @@ fn spec(program: H256, replicas: u32) -> JobSpec {
             execution_timeout: 100,
             challenge_window: 10,
         },
-        input: InputSpec::Inline(BoundedVec(INPUT.to_vec())),
+        input: Input::Inline(INPUT.to_vec()),
     }
 }
 
@@ -109,7 +108,7 @@ fn reveal(who: &Signer, job: JobId, r: &Receipt, output: &[u8]) -> impl Payload 
         job,
         receipt_to_chain(r),
         salt(who),
-        BoundedVec(output.to_vec()),
+        output.to_vec(),
     )
 }
 
@@ -356,7 +355,7 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
 
     // A program, five providers, and four jobs: honest, disputed, cancelled, and one nobody can
     // take (it asks for a perfect reputation).
-    let upload = chain::transactions().programs().upload_program(BoundedVec(code));
+    let upload = chain::transactions().programs().upload_program(code);
     ok("upload", dev.client.submit(&alice, &upload).await);
     let mut picky = spec(program, 1);
     picky.terms.min_reputation = Permill(1_000_000);
@@ -364,8 +363,8 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     let profile = || Profile {
         capacity: 4,
         price_per_fuel: 1,
-        region: BoundedVec(b"dev".to_vec()),
-        labels: BoundedVec(Vec::new()),
+        region: b"dev".to_vec(),
+        labels: Vec::new(),
     };
     let mut txs: Vec<Tx> = providers
         .iter()
@@ -722,19 +721,39 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
             dev.tx(&alice, chain::transactions().market().cancel_job(job)),
         ]);
     }
+    // Arguments one byte over their bounds (the constants in metadata) are not a trap in the
+    // transaction pool: they are included and fail with named errors.
+    let consts = at.constants();
+    let max_input = consts.entry(chain::constants().market().max_input_len()).expect("MaxInputLen");
+    let max_region = consts.entry(chain::constants().providers().max_region_len()).expect("MaxRegionLen");
+    let max_program = consts.entry(chain::constants().programs().max_program_size()).expect("MaxProgramSize");
+    let mut too_long = spec(program, 1);
+    too_long.input = Input::Inline(vec![0; max_input as usize + 1]);
+    let long_profile =
+        Profile { capacity: 4, price_per_fuel: 1, region: vec![b'r'; max_region as usize + 1], labels: Vec::new() };
+    let big_program = vec![0u8; max_program as usize + 1];
+    calls.extend([
+        ("post_job(input of MaxInputLen + 1)".to_string(), "Market::InputTooLong"),
+        ("update_profile(region of MaxRegionLen + 1)".to_string(), "Providers::RegionTooLong"),
+        ("upload_program(MaxProgramSize + 1 bytes)".to_string(), "Programs::ProgramTooLarge"),
+    ]);
+    txs.extend([
+        dev.tx(&alice, chain::transactions().market().post_job(too_long)),
+        dev.tx(&bob, chain::transactions().providers().update_profile(long_profile)),
+        dev.tx(&alice, chain::transactions().programs().upload_program(big_program)),
+    ]);
     for ((what, error), r) in calls.iter().zip(join_all(txs).await) {
         assert_eq!(refused(what, r), *error, "{what}");
     }
-    // Those six are the only extrinsics that ever failed.
+    // Those nine are the only extrinsics that ever failed.
     dev.poll().await;
     let mut failed: Vec<&str> = dev.failures.iter().map(|(_, e)| e.as_str()).collect();
     failed.sort();
-    assert_eq!(
-        failed,
-        [["Market::JobEnded"; 3], ["Market::JobNotFound"; 3]].concat(),
-        "{:?}",
-        dev.failures
-    );
+    let mut expected =
+        [["Market::JobEnded"; 3].as_slice(), &["Market::JobNotFound"; 3], &["Market::InputTooLong", "Programs::ProgramTooLarge", "Providers::RegionTooLong"]]
+            .concat();
+    expected.sort();
+    assert_eq!(failed, expected, "{:?}", dev.failures);
 
     drop(at);
     let status = dev.node.process.stop(Duration::from_secs(60));

@@ -69,8 +69,8 @@ pub fn posting_fee<B: AtLeast32BitUnsigned + Copy>(base: B, live: u32, max: u32)
     if max == 0 {
         return base;
     }
-    let sixteenths = (u64::from(live).saturating_mul(16) / u64::from(max)).min(16) as u32;
-    let doublings = sixteenths.saturating_sub(8).min(8);
+    let sixteenths = (u64::from(live).saturating_mul(16) / u64::from(max)).min(15) as u32;
+    let doublings = sixteenths.saturating_sub(8);
     base.saturating_mul(B::from(1u32 << doublings))
 }
 

@@ -29,9 +29,8 @@ use tessera_client::{
     chain::{
         self,
         runtime_types::{
-            bounded_collections::bounded_vec::BoundedVec,
-            pallet_market::types::{InputSpec, JobSpec, JobTerms},
-            pallet_providers::types::Profile,
+            pallet_market::types::{Input, JobSpec, JobTerms},
+            pallet_providers::types::ProviderProfile as Profile,
             sp_arithmetic::per_things::Permill,
         },
     },
@@ -185,10 +184,7 @@ fn job_spec(program: H256, nonce: u64) -> JobSpec {
             execution_timeout: 100,
             challenge_window: 10,
         },
-        input: InputSpec::Inline(BoundedVec(tessera_examples::input::hash_chain(
-            10,
-            &nonce.to_le_bytes(),
-        ))),
+        input: Input::Inline(tessera_examples::input::hash_chain(10, &nonce.to_le_bytes())),
     }
 }
 
@@ -291,7 +287,7 @@ async fn populate(
     if client.program_code(&at, tessera_primitives::ProgramId::from(program.0)).await?.is_none() {
         let call = chain::transactions()
             .programs()
-            .upload_program(BoundedVec(tessera_examples::HASH_CHAIN.to_vec()));
+            .upload_program(tessera_examples::HASH_CHAIN.to_vec());
         submit(&client, &signer("//Alice"), &call).await?;
         println!("uploaded HASH_CHAIN as {program:?}");
     } else {
@@ -340,8 +336,8 @@ async fn populate(
                 let profile = Profile {
                     capacity: 4,
                     price_per_fuel: PROVIDER_PRICE,
-                    region: BoundedVec(Vec::new()),
-                    labels: BoundedVec(Vec::new()),
+                    region: Vec::new(),
+                    labels: Vec::new(),
                 };
                 let call = chain::transactions().providers().register(PROVIDER_STAKE, profile);
                 submit(&client, &key, &call).await.map(|_| true)

@@ -31,7 +31,11 @@ use tessera_client::subxt;
 use rand::RngCore;
 use tessera_client::{
     api::{self, JobStatus, JobView, Reason},
-    chain::{self, market::events as ev, runtime_types::pallet_market::types::InputSpec},
+    chain::{
+        self,
+        market::events as ev,
+        runtime_types::{bounded_collections::bounded_vec::BoundedVec, pallet_market::types::Input},
+    },
     convert, AccountId, AtBlock, Balance, Client, Error as ClientError, Signer, TesseraRpcClient, H256,
 };
 use tessera_executor::{ExecError, Execution, Instrumented, RunLimits, Sandbox};
@@ -673,12 +677,12 @@ impl Worker {
                 }
                 match self.settings.register.clone() {
                     Some(r) => {
-                        use chain::runtime_types::{bounded_collections::bounded_vec::BoundedVec, pallet_providers::types::Profile};
-                        let profile = Profile {
+                        use chain::runtime_types::pallet_providers::types::ProviderProfile;
+                        let profile = ProviderProfile {
                             capacity: r.capacity,
                             price_per_fuel: r.price_per_fuel,
-                            region: BoundedVec(Vec::new()),
-                            labels: BoundedVec(Vec::new()),
+                            region: Vec::new(),
+                            labels: Vec::new(),
                         };
                         let call = chain::transactions().providers().register(r.stake, profile);
                         self.submit(client, now, 0, "register", call);
@@ -751,8 +755,8 @@ impl Worker {
     /// checked by the fetcher against its hash and length), an inline one is on chain.
     async fn check_input(&self, at: &AtBlock, job: JobId, info: &JobInfo) -> Result<(), String> {
         match input_spec(at, job).await? {
-            InputSpec::Inline(_) => Ok(()),
-            InputSpec::Remote { hash, len, uri } => {
+            Input::Inline(_) => Ok(()),
+            Input::Remote { hash, len, uri } => {
                 if hash.0 != info.input_hash {
                     return Err("the job's input hash differs from its input spec".into());
                 }
@@ -792,12 +796,11 @@ impl Worker {
     }
 
     fn reveal(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: Work) {
-        use chain::runtime_types::bounded_collections::bounded_vec::BoundedVec;
         let call = chain::transactions().market().reveal(
             job,
             convert::receipt_to_chain(&work.receipt),
             work.salt,
-            BoundedVec(work.output),
+            work.output,
         );
         self.submit(client, now, job, "reveal", call);
     }
@@ -869,11 +872,11 @@ impl Worker {
                     return Ok(None); // a committee decides
                 }
                 let input = match input_spec(&at, job).await? {
-                    InputSpec::Inline(_) => None,
-                    InputSpec::Remote { hash, len, uri } => {
+                    Input::Inline(_) => None,
+                    Input::Remote { hash, len, uri } => {
                         let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
                         let bytes = fetcher.fetch(&uri, len, &hash.0).await.map_err(|e| e.to_string())?;
-                        Some(chain::runtime_types::bounded_collections::bounded_vec::BoundedVec(bytes))
+                        Some(bytes)
                     },
                 };
                 Ok::<_, String>(Some(chain::transactions().market().referee(job, input)))
@@ -1033,9 +1036,12 @@ impl Worker {
     }
 }
 
+/// A job's input as the chain keeps it (bounded byte vectors).
+type StoredInput = Input<BoundedVec<u8>, BoundedVec<u8>>;
+
 /// The input of `job` as stored on chain at `at` (inline bytes, or a remote input's URI, hash
 /// and length).
-async fn input_spec(at: &AtBlock, job: JobId) -> Result<InputSpec, String> {
+async fn input_spec(at: &AtBlock, job: JobId) -> Result<StoredInput, String> {
     at.storage()
         .try_fetch(chain::storage().market().input_of().unvalidated(), (job,))
         .await
@@ -1063,8 +1069,8 @@ async fn execute(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("program {:?} is not on chain", info.program))?;
     let input = match input_spec(at, job).await? {
-        InputSpec::Inline(bytes) => bytes.0,
-        InputSpec::Remote { hash, len, uri } => {
+        Input::Inline(bytes) => bytes.0,
+        Input::Remote { hash, len, uri } => {
             let uri = String::from_utf8(uri.0).map_err(|_| "the input URI is not UTF-8".to_string())?;
             fetcher.fetch(&uri, len, &hash.0).await.map_err(|e| e.to_string())?
         },

@@ -25,8 +25,7 @@ use tessera_client::{
     chain::{
         self,
         runtime_types::{
-            bounded_collections::bounded_vec::BoundedVec,
-            pallet_market::types::{InputSpec, JobSpec, JobTerms},
+            pallet_market::types::{Input, JobSpec, JobTerms},
             sp_arithmetic::per_things::{Perbill, Permill},
         },
         Event,
@@ -128,7 +127,7 @@ impl Chain {
                 execution_timeout: 30,
                 challenge_window: 10,
             },
-            input: InputSpec::Inline(BoundedVec(input.to_vec())),
+            input: Input::Inline(input.to_vec()),
         };
         let included = self.client.submit(requester, &chain::transactions().market().post_job(spec)).await.expect("post_job");
         included.events.find_first::<chain::market::events::JobPosted>().expect("events decode").expect("JobPosted").job
@@ -136,7 +135,7 @@ impl Chain {
 
     async fn upload(&self, who: &Signer, code: &[u8]) -> H256 {
         let id = tessera_primitives::program::program_id(code);
-        let call = chain::transactions().programs().upload_program(BoundedVec(code.to_vec()));
+        let call = chain::transactions().programs().upload_program(code.to_vec());
         self.client.submit(who, &call).await.expect("upload");
         H256::from(id.0)
     }

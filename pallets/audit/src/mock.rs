@@ -238,7 +238,7 @@ pub fn new_test_ext(extra: &[AccountId]) -> sp_io::TestExternalities {
     ext.execute_with(|| {
         System::set_block_number(1);
         for i in 0..4 {
-            let profile = pallet_providers::Profile {
+            let profile = pallet_providers::ProfileSpec::<Test> {
                 capacity: 4,
                 price_per_fuel: 1,
                 region: b"eu".to_vec().try_into().unwrap(),

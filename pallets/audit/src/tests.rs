@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use codec::Decode;
-use frame_support::{assert_ok, traits::Hooks, BoundedVec};
+use frame_support::{assert_ok, traits::Hooks};
 use sp_core::{
     offchain::{testing, OffchainDbExt, OffchainWorkerExt, TransactionPoolExt},
     sr25519, H256,
@@ -87,7 +87,7 @@ fn agreed(fuel_limit: u64, receipt: Receipt) -> JobId {
     let p = provider(0);
     assert_ok!(Market::claim_slot(RuntimeOrigin::signed(p.clone()), job));
     assert_ok!(Market::commit(RuntimeOrigin::signed(p.clone()), job, commitment(job, &p, &receipt, &[5; 32])));
-    assert_ok!(Market::reveal(RuntimeOrigin::signed(p), job, receipt, [5; 32], BoundedVec::new()));
+    assert_ok!(Market::reveal(RuntimeOrigin::signed(p), job, receipt, [5; 32], Vec::new()));
     job
 }
 
@@ -205,7 +205,7 @@ fn two_large_lies() -> (JobId, JobId) {
     let p = provider(1);
     assert_ok!(Market::claim_slot(RuntimeOrigin::signed(p.clone()), second));
     assert_ok!(Market::commit(RuntimeOrigin::signed(p.clone()), second, commitment(second, &p, &lie(), &[6; 32])));
-    assert_ok!(Market::reveal(RuntimeOrigin::signed(p), second, lie(), [6; 32], BoundedVec::new()));
+    assert_ok!(Market::reveal(RuntimeOrigin::signed(p), second, lie(), [6; 32], Vec::new()));
     (first, second)
 }
 

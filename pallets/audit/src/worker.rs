@@ -19,7 +19,7 @@ use tessera_primitives::{audit, Fuel, JobId, Receipt};
 use tessera_traits::Referee;
 
 use crate::{pallet::*, LOG_TARGET, QUEUE_KEY, RATE_KEY};
-use pallet_market::{InputSpec, JobOf, Phase};
+use pallet_market::{Input, JobOf, Phase};
 
 /// A picked result waiting for its re-execution.
 #[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
@@ -138,7 +138,7 @@ impl<T: Config> Pallet<T> {
             return Finding::Retry;
         }
         if pallet_market::Pallet::<T>::is_refereeable(job) {
-            let input = if remote { Some(BoundedVec::truncate_from(input)) } else { None };
+            let input = if remote { Some(input) } else { None };
             let sent = signer.send_signed_transaction(|_| pallet_market::Call::<T>::referee {
                 job: c.job,
                 input: input.clone(),
@@ -153,8 +153,8 @@ impl<T: Config> Pallet<T> {
     /// The job's input and whether it is remote (fetched and checked against its hash).
     fn input_of(id: JobId, job: &pallet_market::Job<T>) -> Option<(Vec<u8>, bool)> {
         match pallet_market::InputOf::<T>::get(id)? {
-            InputSpec::Inline(bytes) => Some((bytes.into_inner(), false)),
-            InputSpec::Remote { hash, len, uri } => {
+            Input::Inline(bytes) => Some((bytes.into_inner(), false)),
+            Input::Remote { hash, len, uri } => {
                 let max = u64::from(<T as pallet_market::Config>::MaxRefereeInputLen::get());
                 if len > max {
                     return None;

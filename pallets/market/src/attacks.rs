@@ -358,6 +358,38 @@ mod rounding {
     }
 }
 
+mod bad_input {
+    use super::*;
+
+    /// Arguments one byte over their bounds (the constants `MaxInputLen`, `MaxUriLen`,
+    /// `MaxOutputLen`, `MaxRefereeInputLen` in metadata) decode as calls, so the transaction
+    /// pool can validate them, and fail with named errors that change nothing.
+    #[test]
+    fn over_long_arguments_decode_and_get_named_errors() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            let mut s = spec(program_id());
+            s.input = InputSpec::Inline(vec![7; 1_025]);
+            let call = crate::Call::<Test>::post_job { spec: Box::new(s.clone()) };
+            let encoded = codec::Encode::encode(&call);
+            assert!(<crate::Call<Test> as codec::Decode>::decode(&mut &encoded[..]).is_ok());
+            assert_noop!(Market::post_job(RuntimeOrigin::signed(ALICE), Box::new(s)), Error::<Test>::InputTooLong);
+            claim(P[0], job);
+            claim(P[1], job);
+            commit_to(P[0], job, &honest());
+            commit_to(P[1], job, &honest());
+            assert_noop!(
+                Market::reveal(RuntimeOrigin::signed(P[0]), job, honest(), salt(P[0]), vec![0; MAX_OUTPUT as usize + 1]),
+                Error::<Test>::OutputTooLong
+            );
+            assert_noop!(
+                Market::referee(RuntimeOrigin::signed(ALICE), job, Some(vec![0; MAX_REFEREE_INPUT as usize + 1])),
+                Error::<Test>::InputTooLong
+            );
+        });
+    }
+}
+
 mod duty_fees {
     use super::*;
 

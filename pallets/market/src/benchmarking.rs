@@ -50,7 +50,7 @@ fn spec<T: Config>(program: ProgramId, replicas: u32, input_len: u32) -> JobSpec
             execution_timeout: T::MaxTimeout::get(),
             challenge_window: T::MinChallengeWindow::get(),
         },
-        input: InputSpec::Inline(BoundedVec::truncate_from(vec![1u8; input_len as usize])),
+        input: InputSpec::Inline(vec![1u8; input_len as usize]),
     }
 }
 
@@ -219,7 +219,7 @@ mod benches {
         reveal_all::<T>(job, &all[..all.len() - 1], &rc, &[]);
         let last = all[all.len() - 1].clone();
         #[extrinsic_call]
-        _(RawOrigin::Signed(last), job, rc, SALT, BoundedVec::truncate_from(output));
+        _(RawOrigin::Signed(last), job, rc, SALT, output);
         assert!(matches!(JobOf::<T>::get(job).unwrap().phase, Phase::Challengeable(..)));
     }
 
@@ -414,7 +414,7 @@ mod benches {
         job_spec.input = InputSpec::Remote {
             hash: sp_core::H256(sp_crypto_hashing::blake2_256(&input)),
             len: u64::from(i),
-            uri: BoundedVec::truncate_from(b"https://example.invalid/input".to_vec()),
+            uri: b"https://example.invalid/input".to_vec(),
         };
         let job = Pallet::<T>::do_post_job(requester, job_spec).expect("a funded requester can post");
         let replicas = providers::<T>("replica", 1);
@@ -424,7 +424,6 @@ mod benches {
         reveal_all::<T>(job, &replicas, &wrong, b"");
         let challenger = funded::<T>("challenger", 0);
         Pallet::<T>::do_challenge(challenger.clone(), job).expect("a funded challenger can challenge");
-        let input: BoundedVec<u8, T::MaxRefereeInputLen> = BoundedVec::truncate_from(input);
         #[extrinsic_call]
         _(RawOrigin::Signed(challenger), job, Some(input));
         let result = ResultOf::<T>::get(job).expect("the referee settled the job");

@@ -62,10 +62,12 @@ impl<T: Config> Pallet<T> {
     /// deposit, stores the job in `Open` until `now + claim_timeout`.
     pub(crate) fn do_post_job(requester: T::AccountId, spec: JobSpec<T>) -> Result<JobId, DispatchError> {
         Self::check_job_terms(&spec.terms)?;
-        let (input_hash, input_len) = Self::input_digest(&spec.input)?;
-        ensure!(T::Programs::exists(&spec.terms.program), Error::<T>::ProgramNotFound);
-        ensure!(JobOf::<T>::count() < T::MaxLiveJobs::get(), Error::<T>::TooManyJobs);
         let (quote, deposit) = Self::quote_spec(&spec)?;
+        let JobSpec { terms, input } = spec;
+        let input = Self::bound_input(input)?;
+        let (input_hash, input_len) = Self::input_digest(&input);
+        ensure!(T::Programs::exists(&terms.program), Error::<T>::ProgramNotFound);
+        ensure!(JobOf::<T>::count() < T::MaxLiveJobs::get(), Error::<T>::TooManyJobs);
 
         let posting_fee = Self::posting_fee();
         if !posting_fee.is_zero() {
@@ -76,13 +78,12 @@ impl<T: Config> Pallet<T> {
             .map_err(|_| Error::<T>::CannotAffordEscrow)?;
         T::Currency::hold(&HoldReason::StorageDeposit.into(), &requester, deposit)
             .map_err(|_| Error::<T>::CannotAffordEscrow)?;
-        T::Programs::acquire(&spec.terms.program)?;
+        T::Programs::acquire(&terms.program)?;
 
         let id = NextJobId::<T>::get();
         NextJobId::<T>::put(id.wrapping_add(1));
         let now = Self::now();
-        let claim_until = now.saturating_add(spec.terms.claim_timeout);
-        let JobSpec { terms, input } = spec;
+        let claim_until = now.saturating_add(terms.claim_timeout);
         let program = terms.program;
         let job = Job::<T> {
             requester: requester.clone(),

@@ -375,7 +375,7 @@ pub mod pallet {
 
     /// Input of live jobs.
     #[pallet::storage]
-    pub type InputOf<T: Config> = StorageMap<_, Twox64Concat, JobId, InputSpec<T>>;
+    pub type InputOf<T: Config> = StorageMap<_, Twox64Concat, JobId, StoredInput<T>>;
 
     /// Inline outputs revealed for live jobs, one per distinct receipt (at most `replicas`).
     ///
@@ -700,6 +700,11 @@ pub mod pallet {
         CannotAffordEscrow,
         /// The requester cannot pay the posting fee.
         CannotAffordPostingFee,
+        /// An inline input is longer than `MaxInputLen`, or a referee call's input longer than
+        /// `MaxRefereeInputLen`.
+        InputTooLong,
+        /// A remote input's URI is longer than `MaxUriLen`.
+        UriTooLong,
         /// `execution_timeout` is shorter than `ceil(fuel_limit / FuelPerBlock) + 1` blocks.
         ExecutionTimeoutTooShort,
         /// The provider released or missed a slot of this job before: it cannot claim it again.
@@ -868,6 +873,8 @@ pub mod pallet {
         /// the job's `max_output_len` bytes, hashing to the receipt's output hash). The last
         /// reveal compares the receipts: agreement opens the challenge window, disagreement
         /// a dispute. Free when it succeeds.
+        /// `output` is at most the job's `max_output_len` (and `MaxOutputLen`) bytes:
+        /// `OutputTooLong` otherwise.
         #[pallet::call_index(4)]
         #[pallet::weight(T::WeightInfo::reveal(output.len() as u32))]
         pub fn reveal(
@@ -875,9 +882,10 @@ pub mod pallet {
             job: JobId,
             receipt: Receipt,
             salt: [u8; 32],
-            output: BoundedVec<u8, T::MaxOutputLen>,
+            output: alloc::vec::Vec<u8>,
         ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
+            let output: BoundedVec<u8, T::MaxOutputLen> = output.try_into().map_err(|_| Error::<T>::OutputTooLong)?;
             Self::do_reveal(who, job, receipt, salt, output)?;
             Ok(Pays::No.into())
         }
@@ -913,16 +921,18 @@ pub mod pallet {
             Pallet::<T>::referee_weight(
                 T::RefereeFuelLimit::get(),
                 T::Referee::max_code_len(),
-                input.as_ref().map_or(T::MaxInputLen::get(), |i| i.len() as u32),
+                input.as_ref().map_or(T::MaxInputLen::get(), |i| (i.len() as u32).min(T::MaxRefereeInputLen::get())),
             )
             .saturating_add(T::WeightInfo::settle(T::MaxReplicas::get()))
         )]
         pub fn referee(
             origin: OriginFor<T>,
             job: JobId,
-            input: Option<BoundedVec<u8, T::MaxRefereeInputLen>>,
+            input: Option<alloc::vec::Vec<u8>>,
         ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
+            let input: Option<BoundedVec<u8, T::MaxRefereeInputLen>> =
+                input.map(|i| i.try_into().map_err(|_| Error::<T>::InputTooLong)).transpose()?;
             Self::do_referee(who, job, input)
         }
 

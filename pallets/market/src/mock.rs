@@ -269,8 +269,8 @@ pub fn register_providers(n: usize) {
     }
 }
 
-pub fn provider_profile(capacity: u32, price: Balance) -> pallet_providers::Profile<Test> {
-    pallet_providers::Profile {
+pub fn provider_profile(capacity: u32, price: Balance) -> pallet_providers::ProfileSpec<Test> {
+    pallet_providers::ProfileSpec::<Test> {
         capacity,
         price_per_fuel: price,
         region: b"eu".to_vec().try_into().unwrap(),

@@ -52,10 +52,10 @@ impl<T: Config> Pallet<T> {
         ensure!(dispute.round == 0 && dispute.stage == DisputeStage::Drawing, Error::<T>::RefereeClosed);
         ensure!(Self::now() <= deadline, Error::<T>::DeadlinePassed);
         let bytes: Vec<u8> = match (InputOf::<T>::get(id), input) {
-            (Some(InputSpec::Inline(inline)), None) => inline.into_inner(),
-            (Some(InputSpec::Inline(_)), Some(_)) => return Err(Error::<T>::InputNotNeeded.into()),
-            (Some(InputSpec::Remote { .. }), None) => return Err(Error::<T>::InputRequired.into()),
-            (Some(InputSpec::Remote { hash, len, .. }), Some(given)) => {
+            (Some(Input::Inline(inline)), None) => inline.into_inner(),
+            (Some(Input::Inline(_)), Some(_)) => return Err(Error::<T>::InputNotNeeded.into()),
+            (Some(Input::Remote { .. }), None) => return Err(Error::<T>::InputRequired.into()),
+            (Some(Input::Remote { hash, len, .. }), Some(given)) => {
                 ensure!(given.len() as u64 == len && H256(blake2_256(&given)) == hash, Error::<T>::InputMismatch);
                 given.into_inner()
             },

@@ -92,13 +92,13 @@ fn serve(job: JobId, receipts: &[Receipt]) {
         assert_ok!(Market::commit(RuntimeOrigin::signed(P[i]), job, c));
     }
     for (i, r) in receipts.iter().enumerate() {
-        let none = BoundedVec::new();
+        let none = Vec::new();
         assert_ok!(Market::reveal(RuntimeOrigin::signed(P[i]), job, *r, [i as u8; 32], none));
     }
 }
 
-fn input_arg(bytes: &[u8]) -> Option<BoundedVec<u8, <Test as crate::Config>::MaxRefereeInputLen>> {
-    Some(bytes.to_vec().try_into().unwrap())
+fn input_arg(bytes: &[u8]) -> Option<Vec<u8>> {
+    Some(bytes.to_vec())
 }
 
 fn events() -> Vec<Event<Test>> {
@@ -259,7 +259,7 @@ fn inputs_are_checked_against_the_job() {
             assert_ok!(Market::commit(RuntimeOrigin::signed(p), off_chain, commitment(off_chain, &p, &r, &[1; 32])));
         }
         for (p, r) in [(P[2], receipt), (P[3], lie())] {
-            assert_ok!(Market::reveal(RuntimeOrigin::signed(p), off_chain, r, [1; 32], BoundedVec::new()));
+            assert_ok!(Market::reveal(RuntimeOrigin::signed(p), off_chain, r, [1; 32], Vec::new()));
         }
         assert_noop!(Market::referee(RuntimeOrigin::signed(CHARLIE), off_chain, None), Error::<Test>::InputRequired);
         let mut tampered = input.clone();

@@ -25,8 +25,8 @@ impl<T: Config> Pallet<T> {
     /// Length of an inline input (for weights); zero for remote inputs.
     pub fn inline_len(spec: &JobSpec<T>) -> u32 {
         match &spec.input {
-            InputSpec::Inline(bytes) => bytes.len() as u32,
-            InputSpec::Remote { .. } => 0,
+            Input::Inline(bytes) => (bytes.len() as u32).min(T::MaxInputLen::get()),
+            Input::Remote { .. } => 0,
         }
     }
 
@@ -37,10 +37,10 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Input bytes kept on chain for `input` (what its share of the deposit is charged for).
-    fn stored_input_bytes(input: &InputSpec<T>) -> u64 {
+    fn stored_input_bytes(input: &InputSpec) -> u64 {
         match input {
-            InputSpec::Inline(bytes) => bytes.len() as u64,
-            InputSpec::Remote { uri, .. } => Self::remote_input_bytes(uri.len() as u32),
+            Input::Inline(bytes) => bytes.len() as u64,
+            Input::Remote { uri, .. } => Self::remote_input_bytes(uri.len() as u32),
         }
     }
 
@@ -118,15 +118,23 @@ impl<T: Config> Pallet<T> {
         pricing::posting_fee(T::PostingFee::get(), JobOf::<T>::count(), T::MaxLiveJobs::get())
     }
 
-    /// The hash and length of `input` that the job records and workers check (a remote input
-    /// must name a URI).
-    pub(crate) fn input_digest(input: &InputSpec<T>) -> Result<(H256, u64), Error<T>> {
+    /// `input` as the job keeps it, or why it cannot be kept: an inline input longer than
+    /// `MaxInputLen`, a URI longer than `MaxUriLen` or empty.
+    pub(crate) fn bound_input(input: InputSpec) -> Result<StoredInput<T>, Error<T>> {
         match input {
-            InputSpec::Inline(bytes) => Ok((H256(blake2_256(bytes)), bytes.len() as u64)),
-            InputSpec::Remote { hash, len, uri } => {
+            Input::Inline(bytes) => Ok(Input::Inline(bytes.try_into().map_err(|_| Error::<T>::InputTooLong)?)),
+            Input::Remote { hash, len, uri } => {
                 ensure!(!uri.is_empty(), Error::<T>::EmptyUri);
-                Ok((*hash, *len))
+                Ok(Input::Remote { hash, len, uri: uri.try_into().map_err(|_| Error::<T>::UriTooLong)? })
             },
+        }
+    }
+
+    /// The hash and length of `input` that the job records and workers check.
+    pub(crate) fn input_digest(input: &StoredInput<T>) -> (H256, u64) {
+        match input {
+            Input::Inline(bytes) => (H256(blake2_256(bytes)), bytes.len() as u64),
+            Input::Remote { hash, len, .. } => (*hash, *len),
         }
     }
 

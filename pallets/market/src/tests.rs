@@ -85,7 +85,7 @@ pub(crate) fn commit_to(who: AccountId, job: JobId, r: &Receipt) {
     assert_ok!(Market::commit(RuntimeOrigin::signed(who), job, commitment(job, &who, r, &salt(who))));
 }
 
-pub(crate) fn out(bytes: &[u8]) -> BoundedVec<u8, <Test as crate::Config>::MaxOutputLen> {
+pub(crate) fn out(bytes: &[u8]) -> Vec<u8> {
     bytes.to_vec().try_into().unwrap()
 }
 
@@ -274,6 +274,12 @@ mod post_job {
                     Error::EmptyUri,
                 ),
                 (Box::new(|s| s.terms.program = H256::repeat_byte(1)), Error::ProgramNotFound),
+                // Over-long arguments decode (plain vectors) and get named errors.
+                (Box::new(|s| s.input = InputSpec::Inline(vec![0; 1_025])), Error::InputTooLong),
+                (
+                    Box::new(|s| s.input = InputSpec::Remote { hash: H256::zero(), len: 1, uri: vec![b'u'; 65] }),
+                    Error::UriTooLong,
+                ),
                 (
                     Box::new(|s| {
                         s.terms.fuel_limit = 1_000_000;

@@ -12,23 +12,15 @@ use tessera_traits::Requirements;
 
 use crate::{BalanceOf, Config};
 
-/// Where a job's input comes from.
-#[derive(
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    CloneNoBound,
-    PartialEqNoBound,
-    EqNoBound,
-    DebugNoBound,
-)]
-#[scale_info(skip_type_params(T))]
-#[codec(mel_bound(T: Config))]
-pub enum InputSpec<T: Config> {
+/// Where a job's input comes from: the bytes themselves, or where to fetch them. Generic over
+/// its byte containers, so one definition serves the call and the storage: a requester sends an
+/// [`InputSpec`] (plain vectors, so an over-long input still decodes and gets a named error,
+/// `InputTooLong` or `UriTooLong`, against `MaxInputLen` and `MaxUriLen`), the job keeps a
+/// [`StoredInput`] (bounded).
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum Input<Bytes, Uri> {
     /// Small input stored on chain until the job ends (a deposit per byte is held).
-    Inline(BoundedVec<u8, T::MaxInputLen>),
+    Inline(Bytes),
     /// Large input kept off chain: workers fetch it from `uri` and check it against `hash`
     /// (blake2-256) before running anything.
     Remote {
@@ -37,9 +29,15 @@ pub enum InputSpec<T: Config> {
         /// Length of the input in bytes.
         len: u64,
         /// Where to fetch it (e.g. `https://…`, `ipfs://…`).
-        uri: BoundedVec<u8, T::MaxUriLen>,
+        uri: Uri,
     },
 }
+
+/// A job's input as `post_job` takes it.
+pub type InputSpec = Input<alloc::vec::Vec<u8>, alloc::vec::Vec<u8>>;
+
+/// A job's input as the chain keeps it (in [`crate::InputOf`]).
+pub type StoredInput<T> = Input<BoundedVec<u8, <T as Config>::MaxInputLen>, BoundedVec<u8, <T as Config>::MaxUriLen>>;
 
 /// The terms of a job: what the requester asks for, and what every provider agrees to by
 /// claiming a slot. Given once in the [`JobSpec`] of `post_job` and kept unchanged in the
@@ -103,7 +101,7 @@ pub struct JobSpec<T: Config> {
     /// The terms, stored unchanged as [`Job::terms`].
     pub terms: JobTerms<T>,
     /// The input (the job keeps its hash and length; an inline input is stored in `InputOf`).
-    pub input: InputSpec<T>,
+    pub input: InputSpec,
 }
 
 /// One replica of a job, held by the provider that claimed it.

@@ -226,13 +226,17 @@ pub mod pallet {
 
     #[pallet::call]
     impl<T: Config> Pallet<T> {
-        /// Uploads a program. The id is the blake2-256 hash of `code`.
+        /// Uploads a program. The id is the blake2-256 hash of `code`, at most `MaxProgramSize`
+        /// bytes (a constant in metadata; a longer one fails with `ProgramTooLarge`).
         ///
         /// Origin: signed; pays `DepositBase + DepositPerByte × len`, held until removal.
         #[pallet::call_index(0)]
         #[pallet::weight(T::WeightInfo::upload_program(code.len() as u32))]
-        pub fn upload_program(origin: OriginFor<T>, code: BoundedVec<u8, T::MaxProgramSize>) -> DispatchResult {
+        pub fn upload_program(origin: OriginFor<T>, code: alloc::vec::Vec<u8>) -> DispatchResult {
             let owner = ensure_signed(origin)?;
+            // The argument is a plain byte vector, so an over-long one still decodes and gets
+            // this named error instead of failing to decode (a trap in the transaction pool).
+            let code: BoundedVec<u8, T::MaxProgramSize> = code.try_into().map_err(|_| Error::<T>::ProgramTooLarge)?;
             let id = ProgramId::from(sp_io::hashing::blake2_256(&code));
             ensure!(!ProgramOf::<T>::contains_key(id), Error::<T>::ProgramExists);
             let info = program::validate(&code, &Self::limits()).map_err(Error::<T>::from)?;

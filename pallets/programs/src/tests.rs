@@ -3,7 +3,6 @@
 use frame_support::{
     assert_noop, assert_ok,
     traits::fungible::{Inspect, InspectHold},
-    BoundedVec,
 };
 use sp_runtime::DispatchError;
 use tessera_primitives::{program::synthetic_program, ProgramId};
@@ -20,8 +19,8 @@ const ECHO: &str = r#"(module
         (drop (call $read (i32.const 0) (i32.const 0) (call $len)))
         (call $write (i32.const 0) (call $len))))"#;
 
-fn code(wat: &str) -> BoundedVec<u8, frame_support::traits::ConstU32<MAX_PROGRAM_SIZE>> {
-    wat::parse_str(wat).unwrap().try_into().unwrap()
+fn code(wat: &str) -> Vec<u8> {
+    wat::parse_str(wat).unwrap()
 }
 
 fn id_of(code: &[u8]) -> ProgramId {
@@ -51,7 +50,7 @@ fn upload_stores_code_under_its_hash_and_holds_the_deposit() {
         assert_eq!(record.deposit, DEPOSIT_BASE + DEPOSIT_PER_BYTE * len as u64);
         assert_eq!(held(1), record.deposit);
         assert_eq!(CodeOf::<Test>::get(id).unwrap(), c);
-        assert_eq!(Programs::code(&id), Some(c.into_inner()));
+        assert_eq!(Programs::code(&id), Some(c));
         System::assert_last_event(
             Event::ProgramUploaded { id, owner: 1, code_len: len, deposit: record.deposit }.into(),
         );
@@ -75,8 +74,7 @@ fn each_invalid_module_is_rejected_with_its_error_and_nothing_changes() {
             (wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "run") (drop (v128.const i64x2 0 0))))"#).unwrap(), Error::InvalidModule),
         ];
         for (bytes, error) in cases {
-            let c: BoundedVec<u8, _> = bytes.try_into().unwrap();
-            assert_noop!(Programs::upload_program(RuntimeOrigin::signed(1), c), error);
+            assert_noop!(Programs::upload_program(RuntimeOrigin::signed(1), bytes), error);
         }
         assert_eq!(ProgramOf::<Test>::iter().count(), 0);
         assert_eq!(held(1), 0);
@@ -101,15 +99,20 @@ fn upload_errors_for_origin_duplicates_and_funds() {
 }
 
 #[test]
-fn the_largest_program_fits_and_a_larger_one_cannot_be_encoded() {
+fn the_largest_program_fits_and_a_larger_one_is_refused_by_name() {
     new_test_ext().execute_with(|| {
         let big = synthetic_program(MAX_PROGRAM_SIZE);
-        assert_ok!(Programs::upload_program(RuntimeOrigin::signed(1), big.clone().try_into().unwrap()));
+        assert_ok!(Programs::upload_program(RuntimeOrigin::signed(1), big.clone()));
         assert_eq!(ProgramOf::<Test>::get(id_of(&big)).unwrap().code_len, MAX_PROGRAM_SIZE);
-        // One byte more does not fit the call's bounded argument at all.
-        let too_big: Result<BoundedVec<u8, frame_support::traits::ConstU32<MAX_PROGRAM_SIZE>>, _> =
-            synthetic_program(MAX_PROGRAM_SIZE + 1).try_into();
-        assert!(too_big.is_err());
+        // One byte more decodes (the argument is a plain vector) and gets the named error.
+        assert_noop!(
+            Programs::upload_program(RuntimeOrigin::signed(1), synthetic_program(MAX_PROGRAM_SIZE + 1)),
+            Error::<Test>::ProgramTooLarge
+        );
+        // The call, encoded as a transaction carries it, still decodes.
+        let call = crate::Call::<Test>::upload_program { code: synthetic_program(MAX_PROGRAM_SIZE + 1) };
+        let encoded = codec::Encode::encode(&call);
+        assert!(<crate::Call<Test> as codec::Decode>::decode(&mut &encoded[..]).is_ok());
     });
 }
 

@@ -19,14 +19,13 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
 }
 
 /// The largest profile: every bounded field full.
-fn big_profile<T: Config>() -> Profile<T> {
-    let label: BoundedVec<u8, T::MaxLabelLen> =
-        BoundedVec::truncate_from(alloc::vec![b'l'; T::MaxLabelLen::get() as usize]);
-    Profile {
+fn big_profile<T: Config>() -> ProfileSpec<T> {
+    let label = alloc::vec![b'l'; T::MaxLabelLen::get() as usize];
+    ProfileSpec::<T> {
         capacity: T::MaxCapacity::get(),
         price_per_fuel: 1u32.into(),
-        region: BoundedVec::truncate_from(alloc::vec![b'r'; T::MaxRegionLen::get() as usize]),
-        labels: BoundedVec::truncate_from(alloc::vec![label; T::MaxLabels::get() as usize]),
+        region: alloc::vec![b'r'; T::MaxRegionLen::get() as usize],
+        labels: alloc::vec![label; T::MaxLabels::get() as usize],
     }
 }
 

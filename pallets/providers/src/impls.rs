@@ -16,12 +16,25 @@ use sp_runtime::{
 use tessera_primitives::reputation::Outcome;
 use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
 
-use crate::{pallet::*, BalanceOf, PendingSlash, Profile, ProviderInfo, SlashId};
+use crate::{pallet::*, BalanceOf, PendingSlash, Profile, ProfileSpec, ProviderInfo, ProviderProfile, SlashId};
 
 impl<T: Config> Pallet<T> {
     /// Block numbers as the `u32` the reputation maths uses.
     pub(crate) fn block_u32(n: BlockNumberFor<T>) -> u32 {
         n.saturated_into::<u32>()
+    }
+
+    /// `profile` as the registry keeps it, or which of its fields is too long.
+    pub(crate) fn bound_profile(profile: ProfileSpec<T>) -> Result<Profile<T>, Error<T>> {
+        let ProviderProfile { capacity, price_per_fuel, region, labels } = profile;
+        let region = region.try_into().map_err(|_| Error::<T>::RegionTooLong)?;
+        ensure!(labels.len() <= T::MaxLabels::get() as usize, Error::<T>::TooManyLabels);
+        let labels: alloc::vec::Vec<BoundedVec<u8, T::MaxLabelLen>> = labels
+            .into_iter()
+            .map(|l| l.try_into().map_err(|_| Error::<T>::LabelTooLong))
+            .collect::<Result<_, _>>()?;
+        let labels = labels.try_into().map_err(|_| Error::<T>::TooManyLabels)?;
+        Ok(ProviderProfile { capacity, price_per_fuel, region, labels })
     }
 
     pub(crate) fn check_profile(profile: &Profile<T>, live_assignments: u32) -> DispatchResult {

@@ -361,6 +361,12 @@ pub mod pallet {
         CapacityBelowAssignments,
         /// The provider sent a heartbeat within `ReapAfter` blocks: it cannot be reaped.
         RecentlyLive,
+        /// The region is longer than `MaxRegionLen`.
+        RegionTooLong,
+        /// More labels than `MaxLabels`.
+        TooManyLabels,
+        /// A label is longer than `MaxLabelLen`.
+        LabelTooLong,
     }
 
     #[pallet::hooks]
@@ -398,8 +404,9 @@ pub mod pallet {
         /// Origin: signed, not yet a provider.
         #[pallet::call_index(0)]
         #[pallet::weight(T::WeightInfo::register())]
-        pub fn register(origin: OriginFor<T>, stake: BalanceOf<T>, profile: Profile<T>) -> DispatchResult {
+        pub fn register(origin: OriginFor<T>, stake: BalanceOf<T>, profile: ProfileSpec<T>) -> DispatchResult {
             let who = ensure_signed(origin)?;
+            let profile = Self::bound_profile(profile)?;
             ensure!(!ProviderOf::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
             ensure!(stake >= T::MinStake::get(), Error::<T>::StakeTooLow);
             Self::check_profile(&profile, 0)?;
@@ -435,8 +442,9 @@ pub mod pallet {
         /// Origin: a provider.
         #[pallet::call_index(1)]
         #[pallet::weight(T::WeightInfo::update_profile())]
-        pub fn update_profile(origin: OriginFor<T>, profile: Profile<T>) -> DispatchResult {
+        pub fn update_profile(origin: OriginFor<T>, profile: ProfileSpec<T>) -> DispatchResult {
             let who = ensure_signed(origin)?;
+            let profile = Self::bound_profile(profile)?;
             ProviderOf::<T>::try_mutate(&who, |p| -> DispatchResult {
                 let p = p.as_mut().ok_or(Error::<T>::NotRegistered)?;
                 Self::check_profile(&profile, p.live_assignments)?;

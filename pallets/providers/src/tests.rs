@@ -9,15 +9,10 @@ use sp_runtime::{DispatchError, Perbill, Permill};
 use tessera_primitives::reputation::Outcome;
 use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
 
-use crate::{mock::*, Error, Event, HoldReason, PendingSlashOf, ProviderAt, ProviderOf, Profile, SlashesDue};
+use crate::{mock::*, Error, Event, HoldReason, PendingSlashOf, ProfileSpec, ProviderAt, ProviderOf, SlashesDue};
 
-fn profile(capacity: u32, price: Balance) -> Profile<Test> {
-    Profile {
-        capacity,
-        price_per_fuel: price,
-        region: b"eu-west".to_vec().try_into().unwrap(),
-        labels: vec![b"cpu".to_vec().try_into().unwrap()].try_into().unwrap(),
-    }
+fn profile(capacity: u32, price: Balance) -> ProfileSpec<Test> {
+    ProfileSpec::<Test> { capacity, price_per_fuel: price, region: b"eu-west".to_vec(), labels: vec![b"cpu".to_vec()] }
 }
 
 fn register(who: AccountId, stake: Balance) {
@@ -53,6 +48,31 @@ mod register {
             assert_eq!((p.stake, p.profile.capacity, p.index), (5_000, 2, 0));
             assert_eq!(ProviderAt::<Test>::get(0), Some(1));
             assert_eq!(last_event(), Event::Registered { who: 1, stake: 5_000 });
+        });
+    }
+
+    /// Over-long profile fields decode (the call takes plain vectors) and get named errors.
+    #[test]
+    fn over_long_profile_fields_get_named_errors() {
+        new_test_ext().execute_with(|| {
+            let o = || RuntimeOrigin::signed(1);
+            let mut p = profile(2, 10);
+            p.region = vec![b'r'; 17];
+            assert_noop!(Providers::register(o(), MIN_STAKE, p), Error::<Test>::RegionTooLong);
+            let mut p = profile(2, 10);
+            p.labels = vec![b"l".to_vec(); 5];
+            assert_noop!(Providers::register(o(), MIN_STAKE, p), Error::<Test>::TooManyLabels);
+            let mut p = profile(2, 10);
+            p.labels = vec![vec![b'l'; 9]];
+            assert_noop!(Providers::register(o(), MIN_STAKE, p), Error::<Test>::LabelTooLong);
+            register(1, MIN_STAKE);
+            let mut p = profile(2, 10);
+            p.region = vec![b'r'; 17];
+            assert_noop!(Providers::update_profile(o(), p), Error::<Test>::RegionTooLong);
+            let mut p = profile(2, 10);
+            p.region = vec![b'r'; 16];
+            p.labels = vec![vec![b'l'; 8]; 4];
+            assert_ok!(Providers::update_profile(o(), p));
         });
     }
 

@@ -10,30 +10,32 @@ use tessera_traits::SlashReason;
 
 use crate::{BalanceOf, Config};
 
-/// What a provider offers: advertised to requesters, checked at every claim.
-#[derive(
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    CloneNoBound,
-    PartialEqNoBound,
-    EqNoBound,
-    DebugNoBound,
-)]
-#[scale_info(skip_type_params(T))]
-#[codec(mel_bound(T: Config))]
-pub struct Profile<T: Config> {
+/// What a provider offers: advertised to requesters, checked at every claim. Generic over its
+/// text containers, so one definition serves the calls and the storage: `register` and
+/// `update_profile` take a [`ProfileSpec`] (plain vectors, so an over-long field still decodes
+/// and gets a named error against `MaxRegionLen`, `MaxLabels` and `MaxLabelLen`), the registry
+/// keeps a [`Profile`] (bounded).
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ProviderProfile<Balance, Region, Labels> {
     /// How many replica slots (live assignments) the provider serves at once.
     pub capacity: u32,
     /// Price per unit of fuel. A provider only takes jobs that offer at least this much.
-    pub price_per_fuel: BalanceOf<T>,
+    pub price_per_fuel: Balance,
     /// Free-form region, e.g. `eu-west`.
-    pub region: BoundedVec<u8, T::MaxRegionLen>,
+    pub region: Region,
     /// Free-form labels, e.g. `gpu`, `sgx`.
-    pub labels: BoundedVec<BoundedVec<u8, T::MaxLabelLen>, T::MaxLabels>,
+    pub labels: Labels,
 }
+
+/// A profile as the registry keeps it.
+pub type Profile<T> = ProviderProfile<
+    BalanceOf<T>,
+    BoundedVec<u8, <T as Config>::MaxRegionLen>,
+    BoundedVec<BoundedVec<u8, <T as Config>::MaxLabelLen>, <T as Config>::MaxLabels>,
+>;
+
+/// A profile as `register` and `update_profile` take it.
+pub type ProfileSpec<T> = ProviderProfile<BalanceOf<T>, alloc::vec::Vec<u8>, alloc::vec::Vec<alloc::vec::Vec<u8>>>;
 
 /// Stake on its way out: still held (and slashable) until `unlock_at`.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]

@@ -181,7 +181,7 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
     fn register_provider(who: &AccountId) {
         use frame_support::traits::fungible::Mutate;
         Balances::set_balance(who, 1_000_000 * UNIT);
-        let profile = pallet_providers::Profile {
+        let profile = pallet_providers::ProfileSpec::<Runtime> {
             capacity: 64,
             price_per_fuel: 1,
             region: Default::default(),
@@ -197,7 +197,7 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
         if pallet_programs::ProgramOf::<Runtime>::contains_key(id) {
             return id;
         }
-        Programs::upload_program(crate::RuntimeOrigin::signed(owner.clone()), code.try_into().expect("fits"))
+        Programs::upload_program(crate::RuntimeOrigin::signed(owner.clone()), code)
             .expect("the synthetic program is valid");
         id
     }
@@ -217,7 +217,7 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
         let code = tessera_executor::worst_case::program(pages, code_len);
         let id = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&code);
         if !pallet_programs::ProgramOf::<Runtime>::contains_key(id) {
-            Programs::upload_program(crate::RuntimeOrigin::signed(owner.clone()), code.try_into().expect("fits"))
+            Programs::upload_program(crate::RuntimeOrigin::signed(owner.clone()), code)
                 .expect("the worst-case program is valid");
         }
         id
