@@ -80,7 +80,7 @@ fn spec(program: H256, replicas: u32) -> JobSpec {
 
 /// What `tessera_quoteJob` is asked for a job posted with `spec`.
 fn quote_params(spec: &JobSpec) -> QuoteParams {
-    let InputSpec::Inline(input) = &spec.input else {
+    let Input::Inline(input) = &spec.input else {
         unreachable!("the test's inputs are inline")
     };
     let t = &spec.terms;
@@ -89,7 +89,7 @@ fn quote_params(spec: &JobSpec) -> QuoteParams {
         replicas: t.replicas,
         max_price_per_fuel: t.max_price_per_fuel,
         min_reputation: ApiPermill::from_parts(t.min_reputation.0),
-        input: InputSize::Inline(input.0.len() as u32),
+        input: InputSize::Inline(input.len() as u32),
         max_output_len: t.max_output_len,
     }
 }

@@ -6,7 +6,6 @@ use frame_support::{
     assert_noop, assert_ok,
     dispatch::{GetDispatchInfo, Pays},
     traits::fungible::{Inspect, InspectHold},
-    BoundedVec,
 };
 use sp_core::H256;
 use sp_runtime::Permill;
@@ -47,7 +46,7 @@ fn lie() -> Receipt {
     Receipt::new(ExitStatus::Ok, 1_000, b"forged")
 }
 
-fn spec(program: ProgramId, replicas: u32, input: InputSpec<Test>) -> JobSpec<Test> {
+fn spec(program: ProgramId, replicas: u32, input: InputSpec) -> JobSpec<Test> {
     JobSpec {
         terms: JobTerms {
             program,
@@ -64,11 +63,11 @@ fn spec(program: ProgramId, replicas: u32, input: InputSpec<Test>) -> JobSpec<Te
     }
 }
 
-fn inline(bytes: &[u8]) -> InputSpec<Test> {
+fn inline(bytes: &[u8]) -> InputSpec {
     InputSpec::Inline(bytes.to_vec().try_into().unwrap())
 }
 
-fn remote(bytes: &[u8]) -> InputSpec<Test> {
+fn remote(bytes: &[u8]) -> InputSpec {
     InputSpec::Remote {
         hash: H256(sp_crypto_hashing::blake2_256(bytes)),
         len: bytes.len() as u64,

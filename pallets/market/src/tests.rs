@@ -8,7 +8,6 @@ use frame_support::{
         fungible::{Inspect, InspectHold},
         Currency as _,
     },
-    BoundedVec,
 };
 use sp_core::H256;
 use sp_runtime::{DispatchError, Permill};

@@ -88,7 +88,6 @@ impl<T: Config> JobTerms<T> {
     Encode,
     Decode,
     DecodeWithMemTracking,
-    MaxEncodedLen,
     TypeInfo,
     CloneNoBound,
     PartialEqNoBound,
@@ -96,7 +95,6 @@ impl<T: Config> JobTerms<T> {
     DebugNoBound,
 )]
 #[scale_info(skip_type_params(T))]
-#[codec(mel_bound(T: Config))]
 pub struct JobSpec<T: Config> {
     /// The terms, stored unchanged as [`Job::terms`].
     pub terms: JobTerms<T>,

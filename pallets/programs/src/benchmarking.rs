@@ -1,10 +1,7 @@
 //! Benchmarks of the programs pallet (frame-benchmarking v2).
 
 use frame_benchmarking::v2::*;
-use frame_support::{
-    traits::{fungible::Mutate, Get},
-    BoundedVec,
-};
+use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
 use sp_runtime::Saturating;
 use tessera_primitives::program::synthetic_program;
@@ -26,8 +23,7 @@ mod benches {
     #[benchmark]
     fn upload_program(n: Linear<64, { T::MaxProgramSize::get() }>) {
         let who = funded::<T>();
-        let code: BoundedVec<u8, T::MaxProgramSize> =
-            synthetic_program(n).try_into().expect("n is within MaxProgramSize");
+        let code = synthetic_program(n);
         #[extrinsic_call]
         _(RawOrigin::Signed(who), code);
         assert_eq!(ProgramOf::<T>::iter().count(), 1);
@@ -38,7 +34,7 @@ mod benches {
         let who = funded::<T>();
         let code = synthetic_program(T::MaxProgramSize::get());
         let id = tessera_primitives::ProgramId::from(sp_io::hashing::blake2_256(&code));
-        Pallet::<T>::upload_program(RawOrigin::Signed(who.clone()).into(), code.try_into().expect("fits"))
+        Pallet::<T>::upload_program(RawOrigin::Signed(who.clone()).into(), code)
             .expect("a funded upload of a valid program succeeds");
         #[extrinsic_call]
         _(RawOrigin::Signed(who), id);

@@ -1,10 +1,7 @@
 //! Benchmarks of the providers pallet (frame-benchmarking v2).
 
 use frame_benchmarking::v2::*;
-use frame_support::{
-    traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
-    BoundedVec,
-};
+use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get, Hooks};
 use frame_system::RawOrigin;
 use sp_runtime::{Perbill, Saturating};
 use tessera_traits::{ProviderRegistry, SlashReason};
