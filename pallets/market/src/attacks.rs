@@ -6,25 +6,10 @@
 use frame_support::{
     assert_noop, assert_ok,
     dispatch::{Pays, PostDispatchInfo},
-    traits::fungible::Inspect,
 };
 use tessera_primitives::{ExitStatus, JobId, Receipt};
 
 use crate::{mock::*, tests::*, DisputeOf, Error, Event, ForfeitedOf, InputSpec, JobOf, Outcome, Phase, ResultOf, TotalEmitted};
-
-/// Everything an account owns: free and held.
-fn wealth(accounts: &[AccountId]) -> Balance {
-    accounts.iter().map(|a| Balances::total_balance(a)).sum()
-}
-
-/// Everything an account owns, minus the slashes already scheduled against it.
-fn net_worth(accounts: &[AccountId]) -> Balance {
-    let owed: Balance = pallet_providers::PendingSlashOf::<Test>::iter()
-        .filter(|(_, s)| accounts.contains(&s.provider))
-        .map(|(_, s)| s.amount)
-        .sum();
-    wealth(accounts) - owed
-}
 
 mod self_dealing {
     use super::*;

@@ -291,6 +291,28 @@ pub fn upload_program(who: AccountId) -> ProgramId {
     id
 }
 
+/// Everything `accounts` own: free and held.
+pub fn wealth(accounts: &[AccountId]) -> Balance {
+    use frame_support::traits::fungible::Inspect;
+    accounts.iter().map(|a| Balances::total_balance(a)).sum()
+}
+
+/// What `accounts` own less the slashes scheduled against them (each provider's capped at what
+/// it holds), so a slash counts from the moment it is decided.
+pub fn net_worth(accounts: &[AccountId]) -> Balance {
+    let owed: Balance = accounts
+        .iter()
+        .map(|who| {
+            let due: Balance = pallet_providers::PendingSlashOf::<Test>::iter()
+                .filter(|(_, s)| s.provider == *who)
+                .map(|(_, s)| s.amount)
+                .sum();
+            due.min(pallet_providers::ProviderOf::<Test>::get(who).map_or(0, |p| p.total_held()))
+        })
+        .sum();
+    wealth(accounts) - owed
+}
+
 /// Checks every pallet's invariants.
 pub fn check_invariants() {
     pallet_providers::Pallet::<Test>::do_try_state().expect("providers invariants");

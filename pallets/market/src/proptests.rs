@@ -308,6 +308,18 @@ fn check_books(m: &Model) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The world both property tests start from: 8 providers at prices 1..=3, the program, a funded
+/// auditor account; and the model of what was committed and sealed.
+fn world() -> Model {
+    for (i, who) in P.iter().take(8).enumerate() {
+        let price = 1 + (i as Balance % 3);
+        frame_support::assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(2, price)));
+    }
+    upload_program(ALICE);
+    <Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&AUDITOR, ENDOWMENT);
+    Model { committed: Default::default(), sealed: Default::default(), issuance0: Balances::total_issuance() }
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
 }
@@ -318,13 +330,7 @@ proptest! {
     #[test]
     fn random_call_sequences_conserve_funds_and_keep_the_books(actions in prop::collection::vec(action(), 1..80)) {
         new_test_ext().execute_with(|| {
-            for (i, who) in P.iter().take(8).enumerate() {
-                let price = 1 + (i as Balance % 3);
-                frame_support::assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(2, price)));
-            }
-            upload_program(ALICE);
-            <Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&AUDITOR, ENDOWMENT);
-            let mut m = Model { committed: Default::default(), sealed: Default::default(), issuance0: Balances::total_issuance() };
+            let mut m = world();
             check_books(&m)?;
             for a in &actions {
                 let before = sp_io::storage::root(StateVersion::V1);
@@ -400,20 +406,9 @@ fn honest_version(a: Action) -> Action {
     }
 }
 
-/// The party's net worth: everything its accounts own, less the slashes scheduled against
-/// them (capped at what they hold), so that a slash counts from the moment it is decided.
+/// The party's net worth ([`net_worth`]: balances less scheduled slashes).
 fn adversary_net_worth() -> i128 {
-    let owned: Balance = ADVERSARY.iter().map(|a| Balances::total_balance(a)).sum();
-    let mut owed: Balance = 0;
-    for who in ADVERSARY {
-        let due: Balance = pallet_providers::PendingSlashOf::<Test>::iter()
-            .filter(|(_, s)| s.provider == who)
-            .map(|(_, s)| s.amount)
-            .sum();
-        let held = pallet_providers::ProviderOf::<Test>::get(who).map_or(0, |p| p.total_held());
-        owed += due.min(held);
-    }
-    owned as i128 - owed as i128
+    net_worth(&ADVERSARY) as i128
 }
 
 /// What the party could have earned by serving others: every amount that reached its accounts
@@ -467,13 +462,7 @@ proptest! {
     fn adversaries_never_gain_more_than_serving_others_earns(actions in prop::collection::vec(action(), 1..80)) {
         new_test_ext().execute_with(|| {
             PostingFee::set(3);
-            for (i, who) in P.iter().take(8).enumerate() {
-                let price = 1 + (i as Balance % 3);
-                frame_support::assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(2, price)));
-            }
-            upload_program(ALICE);
-            <Balances as frame_support::traits::fungible::Mutate<_>>::set_balance(&AUDITOR, ENDOWMENT);
-            let mut m = Model { committed: Default::default(), sealed: Default::default(), issuance0: Balances::total_issuance() };
+            let mut m = world();
             let start = adversary_net_worth();
             let mut earned = Earned { seen: System::events().len(), ..Default::default() };
             for a in &actions {

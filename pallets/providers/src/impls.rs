@@ -287,15 +287,6 @@ impl<T: Config> ProviderRegistry<T::AccountId> for Pallet<T> {
         });
     }
 
-    fn slash(
-        who: &T::AccountId,
-        fraction: Perbill,
-        beneficiary: Option<(T::AccountId, Perbill)>,
-        reason: SlashReason,
-    ) -> BalanceOf<T> {
-        Self::do_slash(who, fraction, Zero::zero(), beneficiary, reason)
-    }
-
     fn slash_at_least(
         who: &T::AccountId,
         fraction: Perbill,

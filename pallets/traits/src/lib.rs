@@ -7,7 +7,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchError, DispatchResult, Perbill, Permill};
+use sp_runtime::{traits::Zero, DispatchError, DispatchResult, Perbill, Permill};
 pub use tessera_primitives::{reputation::Outcome, ProgramId};
 
 /// What a job asks of the providers that serve it.
@@ -56,7 +56,7 @@ pub enum SlashReason {
 /// The provider registry as the market sees it.
 pub trait ProviderRegistry<AccountId> {
     /// The currency amount type.
-    type Balance;
+    type Balance: Zero;
 
     /// Checks that `who` may take a replica slot under `req`; returns its price per fuel.
     fn check_eligible(who: &AccountId, req: &Requirements<Self::Balance>) -> Result<Self::Balance, Ineligible>;
@@ -82,7 +82,9 @@ pub trait ProviderRegistry<AccountId> {
         fraction: Perbill,
         beneficiary: Option<(AccountId, Perbill)>,
         reason: SlashReason,
-    ) -> Self::Balance;
+    ) -> Self::Balance {
+        Self::slash_at_least(who, fraction, Zero::zero(), beneficiary, reason)
+    }
 
     /// Schedules a slash of `fraction` of `who`'s stake, but at least `floor` (and at most
     /// everything held): for a fault whose harm is the value of what was abandoned rather than
