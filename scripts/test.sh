@@ -6,7 +6,9 @@
 # Builds the whole workspace in the dev profile (the runtime's wasm is built by its build
 # script, in release) and runs `cargo test --workspace`: pallet unit and property tests, the
 # runtime's tests, and the node's integration tests, which start a real `tessera-node`; then
-# the pallets' benchmark test suites.
+# the pallets' benchmark test suites. The network test (worker/tests/network.rs) starts four
+# validators with zombienet (installed here from zombienet/package-lock.json) and enacts the next
+# runtime after checking it with try-runtime, whose blob is built here too (its own profile).
 # The cargo target dir is persistent and outside the clone ($CARGO_TARGET_DIR, default
 # ~/.cache/tessera-target) so later runs are incremental.
 set -euo pipefail
@@ -23,6 +25,8 @@ features=(--features tessera-worker/test-hooks)
 start=$(date +%s)
 echo "[test] cargo build --workspace --bins --tests (target dir: $CARGO_TARGET_DIR)"
 cargo build --locked --workspace --bins --tests "${features[@]}"
+"$here/zombienet.sh" install
+"$here/try-runtime.sh" build
 echo "[test] built in $(( $(date +%s) - start )) s"
 
 echo "[test] cargo test --workspace"

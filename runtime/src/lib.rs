@@ -66,13 +66,30 @@ impl_opaque_keys! {
 }
 
 /// The runtime's version. Bump `spec_version` on every change of runtime logic and
-/// `transaction_version` on every change of call or extension encoding.
+/// `transaction_version` on every change of call or extension encoding (in both consts: the
+/// `next-spec-version` build is the same runtime one spec version later, which the network test
+/// enacts on a live network; see build.rs).
+#[cfg(not(feature = "next-spec-version"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("tessera"),
     impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
     authoring_version: 1,
     spec_version: 104,
+    impl_version: 1,
+    apis: apis::RUNTIME_API_VERSIONS,
+    transaction_version: 1,
+    system_version: 1,
+};
+
+/// [`VERSION`] of the next spec version (feature `next-spec-version`).
+#[cfg(feature = "next-spec-version")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+    spec_name: alloc::borrow::Cow::Borrowed("tessera"),
+    impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
+    authoring_version: 1,
+    spec_version: 105,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,

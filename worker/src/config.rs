@@ -15,6 +15,8 @@
 //! stake = "2000"                 # TSR
 //! capacity = 4
 //! price_per_fuel = "0.000000001" # TSR
+//! region = "eu-west"             # optional: jobs may require a region
+//! labels = ["gpu"]               # optional: jobs may require labels
 //! ```
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
@@ -54,6 +56,12 @@ pub struct Flags {
     /// Price per fuel (TSR) to register with.
     #[arg(long, env = "TESSERA_REGISTER_PRICE")]
     pub register_price: Option<String>,
+    /// Region to register with (jobs may require one), e.g. eu-west.
+    #[arg(long, env = "TESSERA_REGISTER_REGION")]
+    pub register_region: Option<String>,
+    /// A label to register with (jobs may require labels); repeat or separate with commas.
+    #[arg(long = "register-label", env = "TESSERA_REGISTER_LABELS", value_delimiter = ',')]
+    pub register_labels: Vec<String>,
     /// Audit other providers' agreed results and challenge wrong ones (true/false).
     #[arg(long, env = "TESSERA_AUDIT")]
     pub audit: Option<bool>,
@@ -71,6 +79,11 @@ pub struct Flags {
     #[cfg(feature = "test-hooks")]
     #[arg(long, hide = true)]
     pub dishonest_for_tests: bool,
+    /// TEST ONLY (`test-hooks`): commit but never reveal, so tests can show the missed reveal
+    /// penalised.
+    #[cfg(feature = "test-hooks")]
+    #[arg(long, hide = true)]
+    pub withhold_reveals_for_tests: bool,
 }
 
 /// The file's contents.
@@ -95,6 +108,10 @@ pub struct FileRegistration {
     pub stake: String,
     pub capacity: u32,
     pub price_per_fuel: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// The merged configuration.
@@ -111,6 +128,8 @@ impl Config {
     pub fn load(flags: Flags) -> Result<Config, String> {
         #[cfg(feature = "test-hooks")]
         let dishonest = flags.dishonest_for_tests;
+        #[cfg(feature = "test-hooks")]
+        let withhold_reveals = flags.withhold_reveals_for_tests;
         let file: File = match &flags.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -119,19 +138,24 @@ impl Config {
             None => File::default(),
         };
         let suri = flags.suri.or(file.suri).ok_or("no provider key: pass --suri or set TESSERA_SURI")?;
+        let (region, labels) = (flags.register_region, flags.register_labels);
         let register = match (flags.register_stake, file.register) {
             (Some(stake), file_reg) => Some(Registration {
                 stake: parse_tsr(&stake)?,
                 capacity: flags.register_capacity.or(file_reg.as_ref().map(|r| r.capacity)).unwrap_or(1),
-                price_per_fuel: match flags.register_price.or(file_reg.map(|r| r.price_per_fuel)) {
+                price_per_fuel: match flags.register_price.or(file_reg.as_ref().map(|r| r.price_per_fuel.clone())) {
                     Some(p) => parse_tsr(&p)?,
                     None => 1,
                 },
+                region: region.or(file_reg.as_ref().map(|r| r.region.clone())).unwrap_or_default(),
+                labels: if labels.is_empty() { file_reg.map(|r| r.labels).unwrap_or_default() } else { labels },
             }),
             (None, Some(r)) => Some(Registration {
                 stake: parse_tsr(&r.stake)?,
                 capacity: flags.register_capacity.unwrap_or(r.capacity),
                 price_per_fuel: parse_tsr(&flags.register_price.unwrap_or(r.price_per_fuel))?,
+                region: region.unwrap_or(r.region),
+                labels: if labels.is_empty() { r.labels } else { labels },
             }),
             (None, None) => None,
         };
@@ -158,6 +182,8 @@ impl Config {
                 fetch: crate::fetch::FetchConfig::default(),
                 #[cfg(feature = "test-hooks")]
                 dishonest,
+                #[cfg(feature = "test-hooks")]
+                withhold_reveals,
             },
             suri,
             metrics: flags.metrics.or(file.metrics),
@@ -176,16 +202,17 @@ mod tests {
         let path = dir.path().join("worker.toml");
         std::fs::write(
             &path,
-            "nodes = [\"ws://file:1\"]\nsuri = \"//Bob\"\naudit = false\n[register]\nstake = \"10\"\ncapacity = 2\nprice_per_fuel = \"0.000000000002\"\n",
+            "nodes = [\"ws://file:1\"]\nsuri = \"//Bob\"\naudit = false\n[register]\nstake = \"10\"\ncapacity = 2\nprice_per_fuel = \"0.000000000002\"\nregion = \"eu-west\"\nlabels = [\"gpu\"]\n",
         )
         .expect("write");
-        let flags = Flags { config: Some(path.clone()), nodes: vec!["ws://flag:2".into(), "ws://flag:3".into()], register_capacity: Some(5), ..Default::default() };
+        let flags = Flags { config: Some(path.clone()), nodes: vec!["ws://flag:2".into(), "ws://flag:3".into()], register_capacity: Some(5), register_labels: vec!["gpu".into(), "sgx".into()], ..Default::default() };
         let config = Config::load(flags).expect("loads");
         assert_eq!(config.settings.nodes, ["ws://flag:2", "ws://flag:3"]);
         assert_eq!(config.suri, "//Bob");
         assert!(!config.settings.audit);
         let r = config.settings.register.expect("registers");
         assert_eq!((r.stake, r.capacity, r.price_per_fuel), (10 * tessera_client::UNIT, 5, 2));
+        assert_eq!((r.region.as_str(), r.labels), ("eu-west", vec!["gpu".to_owned(), "sgx".to_owned()]), "flag labels replace the file's");
 
         std::fs::write(&path, "node = \"ws://x:1\"\n").expect("write");
         let err = Config::load(Flags { config: Some(path), suri: Some("//Bob".into()), ..Default::default() }).unwrap_err();

@@ -58,6 +58,10 @@ pub struct Registration {
     pub capacity: u32,
     /// Price per fuel unit, in plancks.
     pub price_per_fuel: Balance,
+    /// Region advertised (jobs may require one), e.g. `eu-west`; empty for none.
+    pub region: String,
+    /// Labels advertised (jobs may require them), e.g. `gpu`.
+    pub labels: Vec<String>,
 }
 
 /// The worker's settings (see `tessera-worker --help` and docs/PROVIDER.md).
@@ -80,6 +84,9 @@ pub struct Settings {
     /// Test only: commit to a wrong output, so end-to-end tests can show a liar caught.
     #[cfg(feature = "test-hooks")]
     pub dishonest: bool,
+    /// Test only: commit but never reveal, so tests can show a withheld reveal penalised.
+    #[cfg(feature = "test-hooks")]
+    pub withhold_reveals: bool,
 }
 
 /// Why the daemon could not start.
@@ -681,8 +688,8 @@ impl Worker {
                         let profile = ProviderProfile {
                             capacity: r.capacity,
                             price_per_fuel: r.price_per_fuel,
-                            region: Vec::new(),
-                            labels: Vec::new(),
+                            region: r.region.into_bytes(),
+                            labels: r.labels.into_iter().map(String::into_bytes).collect(),
                         };
                         let call = chain::transactions().providers().register(r.stake, profile);
                         self.submit(client, now, 0, "register", call);
@@ -796,6 +803,11 @@ impl Worker {
     }
 
     fn reveal(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: Work) {
+        #[cfg(feature = "test-hooks")]
+        if self.settings.withhold_reveals {
+            warn!(job, "withholding the reveal (test hook)");
+            return;
+        }
         let call = chain::transactions().market().reveal(
             job,
             convert::receipt_to_chain(&work.receipt),
