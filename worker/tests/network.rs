@@ -479,6 +479,9 @@ async fn a_runtime_upgrade_while_jobs_are_in_flight(world: &mut World) {
     assert!(out.status.success(), "try-runtime's checks failed:\n{report}");
     assert!(report.contains(&format!("-> tessera {}", before + 1)), "try-runtime checked the upgrade to the next spec version:\n{report}");
     assert!(report.contains("idempotent"), "{report}");
+    for pallet in ["Providers", "Programs", "Market"] {
+        assert!(report.contains(&format!("Running \"{pallet}\" try-state checks")), "{pallet}'s invariants were checked:\n{report}");
+    }
     figure!("try-runtime on-runtime-upgrade against the live state: {:.1} s\n{}", started.elapsed().as_secs_f64(), report.trim());
 
     let set_code = RuntimeCall::System(System::set_code { code: next });

@@ -29,12 +29,15 @@ use jsonrpsee::{
 };
 use sc_executor::WasmExecutor;
 use sp_core::{
-    storage::{well_known_keys, Storage},
+    storage::{well_known_keys, StateVersion, Storage},
     traits::CallContext,
     H256,
 };
 use sp_runtime::traits::BlakeTwo256;
-use sp_state_machine::{backend::BackendRuntimeCode, OverlayedChanges, StateMachine, TestExternalities};
+use sp_state_machine::{
+    backend::{BackendRuntimeCode, TryPendingCode},
+    OverlayedChanges, StateMachine, TestExternalities,
+};
 use sp_version::RuntimeVersion;
 use sp_weights::Weight;
 
@@ -76,6 +79,11 @@ type Ext = TestExternalities<BlakeTwo256>;
 #[tokio::main]
 async fn main() -> Result<()> {
     let Cli::OnRuntimeUpgrade(args) = Cli::parse();
+    // The runtime's own log lines (which migrations and checks ran, what failed) at info.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "info");
+    }
+    sp_tracing::try_init_simple();
     on_runtime_upgrade(args).await
 }
 
@@ -106,9 +114,9 @@ async fn on_runtime_upgrade(args: UpgradeArgs) -> Result<()> {
 
     let executor: WasmExecutor<sp_io::SubstrateHostFunctions> = WasmExecutor::builder().build();
     // The state version the running runtime commits with decides the root.
-    let mut ext = Ext::new(Storage { top: top.clone(), children_default: Default::default() });
-    let old = version(&ext, &executor)?;
-    let mut ext = Ext::new_with_state_version(Storage { top, children_default: Default::default() }, old.state_version());
+    let old_code = top.get(well_known_keys::CODE).cloned().context("the state has no runtime code")?;
+    let old = version(&state(&old_code, &top, StateVersion::V1), &executor)?;
+    let mut ext = state(&old_code, &top, old.state_version());
     ext.commit_all().map_err(|e| anyhow!(e))?;
     ensure!(
         *ext.backend.root() == state_root,
@@ -116,8 +124,9 @@ async fn on_runtime_upgrade(args: UpgradeArgs) -> Result<()> {
         ext.backend.root()
     );
 
-    ext.insert(well_known_keys::CODE.to_vec(), code);
-    ext.commit_all().map_err(|e| anyhow!(e))?;
+    let mut top = top;
+    top.insert(well_known_keys::CODE.to_vec(), code.clone());
+    let ext = state(&code, &top, old.state_version());
     let new = version(&ext, &executor)?;
     println!(
         "[try-runtime] upgrade {} {} -> {} {} (transaction version {} -> {})",
@@ -142,7 +151,7 @@ async fn on_runtime_upgrade(args: UpgradeArgs) -> Result<()> {
     ensure!(weight.all_lte(max), "the upgrade weighs more than a block can hold");
 
     // Idempotency: the migrated state, upgraded again, does not change.
-    let mut migrated = apply(&ext, changes, new.state_version())?;
+    let mut migrated = apply(&ext, top, changes, new.state_version())?;
     migrated.commit_all().map_err(|e| anyhow!(e))?;
     let root = *migrated.backend.root();
     let (mut again, _) = call(&migrated, &executor, "TryRuntime_on_runtime_upgrade", &Checks::None.encode())?;
@@ -217,7 +226,7 @@ fn call(
     data: &[u8],
 ) -> Result<(OverlayedChanges<BlakeTwo256>, Vec<u8>)> {
     let mut changes = OverlayedChanges::default();
-    let runtime_code = BackendRuntimeCode::new(&ext.backend);
+    let runtime_code = BackendRuntimeCode::new(&ext.backend, TryPendingCode::No);
     let runtime_code = runtime_code.runtime_code().map_err(|e| anyhow!("no runtime code in the state: {e}"))?;
     let mut extensions = Default::default();
     let out = StateMachine::new(&ext.backend, &mut changes, executor, method, data, &mut extensions, &runtime_code, CallContext::Offchain)
@@ -231,15 +240,25 @@ fn version(ext: &Ext, executor: &WasmExecutor<sp_io::SubstrateHostFunctions>) ->
     RuntimeVersion::decode(&mut &out[..]).context("decoding the runtime version")
 }
 
-/// `ext`'s state with `changes` applied.
-fn apply(ext: &Ext, mut changes: OverlayedChanges<BlakeTwo256>, state_version: sp_core::storage::StateVersion) -> Result<Ext> {
+/// `top` (the state of `ext`) with `changes` applied.
+fn apply(
+    ext: &Ext,
+    mut top: BTreeMap<Vec<u8>, Vec<u8>>,
+    mut changes: OverlayedChanges<BlakeTwo256>,
+    state_version: StateVersion,
+) -> Result<Ext> {
     let drained = changes.drain_storage_changes(&ext.backend, state_version).map_err(|e| anyhow!(e))?;
-    let mut top: BTreeMap<Vec<u8>, Vec<u8>> = ext.backend.pairs(Default::default()).map_err(|e| anyhow!(e))?.filter_map(Result::ok).collect();
     for (key, value) in drained.main_storage_changes {
         match value {
             Some(v) => top.insert(key, v),
             None => top.remove(&key),
         };
     }
-    Ok(Ext::new_with_state_version(Storage { top, children_default: Default::default() }, state_version))
+    let code = top.get(well_known_keys::CODE).cloned().unwrap_or_default();
+    Ok(state(&code, &top, state_version))
+}
+
+/// Externalities over `top` with `code` as the runtime (`TestExternalities` always sets `:code`).
+fn state(code: &[u8], top: &BTreeMap<Vec<u8>, Vec<u8>>, version: StateVersion) -> Ext {
+    Ext::new_with_code_and_state(code, Storage { top: top.clone(), children_default: Default::default() }, version)
 }
