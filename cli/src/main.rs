@@ -10,6 +10,7 @@ use tessera_client::{
     chain::runtime_types::{
         pallet_market::types::{Input, JobSpec, JobTerms},
         sp_arithmetic::per_things::Permill,
+        tessera_traits::Placement,
     },
     parse_tsr, tsr, AtBlock, Balance, Client, Error as ClientError, Signer, TesseraRpcClient, H256,
 };
@@ -123,6 +124,12 @@ struct JobArgs {
     /// Blocks the agreed result can be challenged.
     #[arg(long, default_value_t = 10)]
     challenge_window: u32,
+    /// Only providers advertising exactly this region may serve the job (e.g. eu-west).
+    #[arg(long)]
+    region: Option<String>,
+    /// A label every serving provider must advertise (e.g. gpu); repeat for several.
+    #[arg(long = "label", value_name = "LABEL")]
+    labels: Vec<String>,
 }
 
 #[tokio::main]
@@ -362,6 +369,10 @@ fn spec_for(args: &JobArgs, program: ProgramId) -> anyhow::Result<JobSpec> {
             challenge_window: args.challenge_window,
         },
         input: Input::Inline(input),
+        placement: Placement {
+            region: args.region.as_ref().map(|r| r.as_bytes().to_vec()),
+            labels: args.labels.iter().map(|l| l.as_bytes().to_vec()).collect(),
+        },
     })
 }
 
@@ -380,6 +391,8 @@ async fn print_quote(client: &Client, spec: &JobSpec) -> anyhow::Result<(Balance
         min_reputation: api::Permill::from_parts(t.min_reputation.0),
         input,
         max_output_len: t.max_output_len,
+        region: spec.placement.region.clone(),
+        labels: spec.placement.labels.clone(),
     };
     let quote = client.rpc().quote_job(params, None).await.map_err(|e| match e {
         jsonrpsee_error @ tessera_client::RpcError::Call(_) => {
@@ -388,6 +401,13 @@ async fn print_quote(client: &Client, spec: &JobSpec) -> anyhow::Result<(Balance
         other => ClientError::from(other).into(),
     })?;
     println!("quote for {} replica(s) × {} fuel at ≤ {} per fuel:", t.replicas, t.fuel_limit, tsr(t.max_price_per_fuel));
+    if let Some(region) = &spec.placement.region {
+        println!("  only in region        {}", String::from_utf8_lossy(region));
+    }
+    if !spec.placement.labels.is_empty() {
+        let labels: Vec<_> = spec.placement.labels.iter().map(|l| String::from_utf8_lossy(l)).collect();
+        println!("  with labels           {}", labels.join(", "));
+    }
     println!("  per replica at most   {}", tsr(quote.per_replica_max));
     println!("  all replicas at most  {}", tsr(quote.payment_max));
     println!("  protocol fee at most  {}", tsr(quote.protocol_fee_max));

@@ -37,6 +37,7 @@ use tessera_client::{
             pallet_providers::types::ProviderProfile as Profile,
             sp_arithmetic::per_things::Permill,
             sp_runtime::DispatchError,
+            tessera_traits::Placement,
         },
         Event,
     },
@@ -75,6 +76,7 @@ fn spec(program: H256, replicas: u32) -> JobSpec {
             challenge_window: 10,
         },
         input: Input::Inline(INPUT.to_vec()),
+        placement: Placement { region: None, labels: vec![] },
     }
 }
 
@@ -91,6 +93,8 @@ fn quote_params(spec: &JobSpec) -> QuoteParams {
         min_reputation: ApiPermill::from_parts(t.min_reputation.0),
         input: InputSize::Inline(input.len() as u32),
         max_output_len: t.max_output_len,
+        region: spec.placement.region.clone(),
+        labels: spec.placement.labels.clone(),
     }
 }
 

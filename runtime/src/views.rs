@@ -9,7 +9,7 @@ use tessera_runtime_api::{
     DisputeView, InputSize, JobId, JobPage, JobStatus, JobView, LiveView, ProviderView, QuoteError, QuoteParams,
     QuoteView, Reason, Refusal, ReplicaView, ResultView, Unmatched, MAX_PAGE,
 };
-use tessera_traits::{Ineligible, Requirements};
+use tessera_traits::{Ineligible, PlacementSpec, Requirements};
 
 use crate::{AccountId, Balance, BlockNumber, Runtime, System};
 
@@ -48,6 +48,8 @@ fn reason_of(e: Ineligible) -> Reason {
         Ineligible::ReputationTooLow => Reason::ReputationTooLow,
         Ineligible::PriceTooHigh => Reason::PriceTooHigh,
         Ineligible::NoCapacity => Reason::NoCapacity,
+        Ineligible::WrongRegion => Reason::WrongRegion,
+        Ineligible::MissingLabel => Reason::MissingLabel,
     }
 }
 
@@ -190,9 +192,15 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
         Error::BadFuelLimit => QuoteError::BadFuelLimit,
         Error::ZeroPrice => QuoteError::ZeroPrice,
         Error::OutputLimitTooLarge => QuoteError::OutputLimitTooLarge,
+        Error::RegionTooLong => QuoteError::RegionTooLong,
+        Error::TooManyLabels => QuoteError::TooManyLabels,
+        Error::LabelTooLong => QuoteError::LabelTooLong,
         _ => QuoteError::PriceOverflow,
     };
     Market::check_terms(params.fuel_limit, params.max_price_per_fuel, params.replicas, params.max_output_len)
+        .map_err(to_quote_error)?;
+    // Bounded as `post_job` bounds it, so the quote refuses what posting would.
+    let placement = Market::bound_placement(PlacementSpec { region: params.region, labels: params.labels })
         .map_err(to_quote_error)?;
     let stored_input = match params.input {
         InputSize::Inline(len) => {
@@ -209,7 +217,8 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
             }
             Market::remote_input_bytes(uri_len)
         },
-    };
+    }
+    .saturating_add(Market::stored_placement_bytes(&placement));
     let (q, deposit) = Market::quote_terms(
         params.fuel_limit,
         params.max_price_per_fuel,
@@ -219,10 +228,10 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
     )
     .map_err(to_quote_error)?;
 
-    // Providers that pass every requirement but the price; of those, the eligible ones are
-    // the ones whose price is within the offer.
+    // Providers that pass every requirement (placement included) but the price; of those, the
+    // eligible ones are the ones whose price is within the offer.
     let now = now();
-    let any_price = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: Balance::MAX };
+    let any_price = Requirements { min_reputation: params.min_reputation, max_price_per_fuel: Balance::MAX, placement };
     let mut eligible_providers = 0u32;
     let mut lowest_price_per_fuel: Option<Balance> = None;
     for (_, p) in all_providers() {
@@ -249,7 +258,7 @@ pub fn quote_job(params: QuoteParams) -> Result<QuoteView, QuoteError> {
 /// `claim_slot` after the phase and deadline).
 fn claim_verdict(
     job: &Job<Runtime>,
-    req: &Requirements<Balance>,
+    req: &pallet_market::RequirementsOf<Runtime>,
     who: &AccountId,
     p: &ProviderInfo<Runtime>,
     forfeited: &[AccountId],
@@ -276,7 +285,7 @@ pub fn can_claim(id: JobId, who: AccountId) -> Result<(), Reason> {
     }
     let p = pallet_providers::ProviderOf::<Runtime>::get(&who).ok_or(Reason::NotProvider)?;
     let forfeited = pallet_market::ForfeitedOf::<Runtime>::get(id).providers;
-    claim_verdict(&job, &Market::requirements(&job), &who, &p, &forfeited, now)
+    claim_verdict(&job, &Market::requirements(id, &job), &who, &p, &forfeited, now)
 }
 
 /// `TesseraApi::why_unmatched`.
@@ -298,7 +307,7 @@ pub fn why_unmatched(id: JobId) -> Option<Unmatched> {
     let status = status_of(&job.phase);
     let Phase::Open(deadline) = job.phase else { return Some(not_open(status)) };
     let now = now();
-    let req = Market::requirements(&job);
+    let req = Market::requirements(id, &job);
     let mut eligible = Vec::new();
     let mut refusals = Vec::new();
     let forfeited = pallet_market::ForfeitedOf::<Runtime>::get(id).providers;

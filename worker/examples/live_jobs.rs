@@ -30,6 +30,7 @@ use tessera_client::{
         self,
         runtime_types::{
             pallet_market::types::{Input, JobSpec, JobTerms},
+            tessera_traits::Placement,
             pallet_providers::types::ProviderProfile as Profile,
             sp_arithmetic::per_things::Permill,
         },
@@ -185,6 +186,7 @@ fn job_spec(program: H256, nonce: u64) -> JobSpec {
             challenge_window: 10,
         },
         input: Input::Inline(tessera_examples::input::hash_chain(10, &nonce.to_le_bytes())),
+        placement: Placement { region: None, labels: vec![] },
     }
 }
 

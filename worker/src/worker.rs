@@ -723,7 +723,8 @@ impl Worker {
             }
             match client.rpc().can_claim(job, me.clone(), Some(hash)).await? {
                 None => {},
-                // Capacity comes back; price, reputation and terms do not change for this job.
+                // Capacity comes back; price, reputation, placement and terms do not change for
+                // this job.
                 Some(Reason::NoCapacity) => {
                     self.tracked.open.insert(job);
                     continue;

@@ -27,6 +27,7 @@ use tessera_client::{
         runtime_types::{
             pallet_market::types::{Input, JobSpec, JobTerms},
             sp_arithmetic::per_things::{Perbill, Permill},
+            tessera_traits::Placement,
         },
         Event,
     },
@@ -128,6 +129,7 @@ impl Chain {
                 challenge_window: 10,
             },
             input: Input::Inline(input.to_vec()),
+            placement: Placement { region: None, labels: vec![] },
         };
         let included = self.client.submit(requester, &chain::transactions().market().post_job(spec)).await.expect("post_job");
         included.events.find_first::<chain::market::events::JobPosted>().expect("events decode").expect("JobPosted").job

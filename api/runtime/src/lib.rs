@@ -217,6 +217,10 @@ pub enum Reason {
     JobNotOpen,
     /// It released or missed a slot of this job before and may not claim it again.
     SlotForfeited,
+    /// Its region is not the one the job's placement requires.
+    WrongRegion,
+    /// It lacks a label the job's placement requires.
+    MissingLabel,
 }
 
 impl Reason {
@@ -234,6 +238,8 @@ impl Reason {
             Reason::OwnJob => "it posted the job",
             Reason::JobNotOpen => "the job takes no claims (unknown, full, past its claim deadline or ended)",
             Reason::SlotForfeited => "it released or missed a slot of this job before",
+            Reason::WrongRegion => "its region is not the one the job requires",
+            Reason::MissingLabel => "it lacks a label the job requires",
         }
     }
 }
@@ -362,6 +368,12 @@ pub struct QuoteParams {
     /// Longest output kept on chain (default 0).
     #[cfg_attr(feature = "std", serde(default))]
     pub max_output_len: u32,
+    /// The one region a provider must be in (default: any), as in the job's placement.
+    #[cfg_attr(feature = "std", serde(default, with = "opt_text"))]
+    pub region: Option<Vec<u8>>,
+    /// Labels a provider must all advertise (default: none), as in the job's placement.
+    #[cfg_attr(feature = "std", serde(default, with = "texts"))]
+    pub labels: Vec<Vec<u8>>,
 }
 
 /// What posting a job would hold, and who could serve it.
@@ -386,9 +398,10 @@ pub struct QuoteView {
     /// Everything held at posting: `escrow + deposit`.
     #[cfg_attr(feature = "std", serde(with = "balance"))]
     pub total_held: Balance,
-    /// Providers that could claim a slot now at this price and reputation floor.
+    /// Providers that could claim a slot now at this price, reputation floor and placement.
     pub eligible_providers: u32,
-    /// Lowest price per fuel among available providers meeting the reputation floor.
+    /// Lowest price per fuel among available providers meeting the reputation floor and the
+    /// placement.
     #[cfg_attr(feature = "std", serde(with = "opt_balance"))]
     pub lowest_price_per_fuel: Option<Balance>,
 }
@@ -411,6 +424,12 @@ pub enum QuoteError {
     BadUri,
     /// The escrow overflows the balance type.
     PriceOverflow,
+    /// The region is longer than any provider's can be.
+    RegionTooLong,
+    /// More labels than any provider can advertise.
+    TooManyLabels,
+    /// A label longer than any provider's can be.
+    LabelTooLong,
 }
 
 impl QuoteError {
@@ -424,6 +443,9 @@ impl QuoteError {
             QuoteError::InputTooLarge => "InputTooLarge",
             QuoteError::BadUri => "BadUri",
             QuoteError::PriceOverflow => "PriceOverflow",
+            QuoteError::RegionTooLong => "RegionTooLong",
+            QuoteError::TooManyLabels => "TooManyLabels",
+            QuoteError::LabelTooLong => "LabelTooLong",
         }
     }
 }
@@ -455,8 +477,10 @@ sp_api::decl_runtime_apis! {
     /// Read-only queries over the market and the provider registry.
     ///
     /// Version 2 added [`TesseraApi::can_claim`], version 3 [`TesseraApi::referee`], version 4
-    /// the claim refusal [`Reason::SlotForfeited`].
-    #[api_version(4)]
+    /// the claim refusal [`Reason::SlotForfeited`], version 5 placement: the refusals
+    /// [`Reason::WrongRegion`] and [`Reason::MissingLabel`], a placement in [`QuoteParams`] and
+    /// its errors in [`QuoteError`].
+    #[api_version(5)]
     pub trait TesseraApi {
         /// A job by id, live or with its result still kept.
         fn job(id: JobId) -> Option<JobView>;
@@ -572,6 +596,25 @@ pub mod text {
     }
 }
 
+/// Optional free-form text: a string or `null`.
+#[cfg(feature = "std")]
+pub mod opt_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the string or `null`.
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(&String::from_utf8_lossy(v)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads a string or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(String::into_bytes))
+    }
+}
+
 /// A list of free-form texts.
 #[cfg(feature = "std")]
 pub mod texts {
@@ -628,6 +671,21 @@ mod tests {
         assert_eq!((p.max_price_per_fuel, p.input, p.max_output_len), (7, InputSize::Remote(20), 9));
         assert!(serde_json::from_str::<QuoteParams>(r#"{"fuelLimit": 1, "replicas": 1, "maxPricePerFuel": "x"}"#)
             .is_err());
+    }
+
+    #[test]
+    fn quote_params_take_a_placement_as_strings() {
+        let p: QuoteParams = serde_json::from_str(r#"{"fuelLimit": 1, "replicas": 1, "maxPricePerFuel": 1}"#).unwrap();
+        assert_eq!((p.region, p.labels), (None, Vec::<Vec<u8>>::new()));
+        let p: QuoteParams = serde_json::from_str(
+            r#"{"fuelLimit": 1, "replicas": 1, "maxPricePerFuel": 1, "region": "eu-west", "labels": ["gpu", "sgx"]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.region, Some(b"eu-west".to_vec()));
+        assert_eq!(p.labels, vec![b"gpu".to_vec(), b"sgx".to_vec()]);
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["region"], "eu-west");
+        assert_eq!(json["labels"], serde_json::json!(["gpu", "sgx"]));
     }
 
     /// DAPP.md documents `tessera_quoteJob`'s parameters with an example; it must be what the

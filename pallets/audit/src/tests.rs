@@ -81,6 +81,7 @@ fn agreed(fuel_limit: u64, receipt: Receipt) -> JobId {
             challenge_window: 10,
         },
         input: InputSpec::Inline(input().try_into().unwrap()),
+        placement: Default::default(),
     };
     let job = pallet_market::NextJobId::<Test>::get();
     assert_ok!(Market::post_job(RuntimeOrigin::signed(requester()), Box::new(spec)));
@@ -200,6 +201,7 @@ fn two_large_lies() -> (JobId, JobId) {
     let spec = JobSpec::<Test> {
         terms: pallet_market::JobOf::<Test>::get(first).unwrap().terms,
         input: InputSpec::Inline(input().try_into().unwrap()),
+        placement: Default::default(),
     };
     assert_ok!(Market::post_job(RuntimeOrigin::signed(requester()), Box::new(spec)));
     let p = provider(1);

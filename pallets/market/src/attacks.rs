@@ -410,3 +410,100 @@ mod duty_fees {
         });
     }
 }
+
+mod steering {
+    use super::*;
+    use crate::PlacementOf;
+
+    /// A job that only a provider advertising `label` can serve: one replica at the
+    /// providers' price, a short window.
+    fn steered(program: tessera_primitives::ProgramId, label: &[u8]) -> crate::JobSpec<Test> {
+        let mut s = spec(program);
+        s.terms.replicas = 1;
+        s.terms.max_price_per_fuel = PRICE;
+        s.terms.challenge_window = 5;
+        s.placement = placement(None, &[label]);
+        s
+    }
+
+    /// The attack: a requester steers its jobs to its own sybil provider with a placement no
+    /// one else meets (a label only the sybil advertises), so honest providers cannot claim
+    /// first, and self-deals for emission. What the placement buys is only the race for the
+    /// slot: the requester's own account still cannot serve (`OwnJob` comes before any
+    /// placement check), the reputation floor still applies, and the party still pays the
+    /// fee it self-deals on, losing half of it as in `self_dealing`, plus the deposit for the
+    /// placement while the job is live.
+    #[test]
+    fn steering_a_job_to_ones_own_sybil_still_loses_half_of_every_fee() {
+        new_test_ext().execute_with(|| {
+            register_providers(3);
+            // The sybil P0 advertises a label nobody else has, with room for every job; so does
+            // Alice, as a provider.
+            let sybil = pallet_providers::ProfileSpec::<Test> {
+                labels: vec![b"mine".to_vec()],
+                ..provider_profile(8, PRICE)
+            };
+            assert_ok!(Providers::update_profile(RuntimeOrigin::signed(P[0]), sybil.clone()));
+            assert_ok!(Providers::register(RuntimeOrigin::signed(ALICE), STAKE, sybil));
+            let program = upload_program(ALICE);
+
+            // The placement does not let the requester serve itself, nor skip the reputation
+            // floor it set.
+            let job = post(ALICE, steered(program, b"mine"));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(ALICE), job), Error::<Test>::OwnJob);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[1]), job), Error::<Test>::MissingLabel);
+            let mut picky = steered(program, b"mine");
+            picky.terms.min_reputation = sp_runtime::Permill::from_percent(90);
+            let picky = post(ALICE, picky);
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), picky), Error::<Test>::ReputationTooLow);
+            assert_ok!(Market::cancel_job(RuntimeOrigin::signed(ALICE), picky));
+
+            // The sybil serves the steered jobs with a receipt it knows without executing.
+            let party = [ALICE, P[0]];
+            let before = wealth(&party);
+            let treasury = free(TREASURY);
+            let mut jobs = vec![job];
+            jobs.extend((0..3).map(|_| post(ALICE, steered(program, b"mine"))));
+            let deposit = JobOf::<Test>::get(job).unwrap().deposit;
+            assert!(deposit > DEPOSIT, "the placement is charged for while the job lives");
+            for &j in &jobs {
+                claim(P[0], j);
+                commit_to(P[0], j, &honest());
+                reveal_as(P[0], j, honest(), OUTPUT);
+            }
+            run_to_block(20);
+            assert!(jobs.iter().all(|j| ResultOf::<Test>::get(j).unwrap().outcome == Outcome::Settled));
+            assert_eq!(PlacementOf::<Test>::iter().count(), 0, "no placement outlives its job");
+            // 600 fuel at 2 each: a fee of 120 per job to the treasury, half of it matched as
+            // emission to the sybil.
+            assert_eq!(free(TREASURY) - treasury, 4 * 120);
+            assert_eq!(wealth(&party), before - 4 * 60, "the party lost half of every fee");
+        });
+    }
+
+    /// A steered job's result is still judged by a committee drawn from every active provider,
+    /// not only those meeting the placement: a sybil that lies on a job steered to it is
+    /// outvoted and slashed.
+    #[test]
+    fn a_steered_lie_is_judged_by_providers_outside_the_placement() {
+        new_test_ext().execute_with(|| {
+            register_providers(4);
+            relocate(P[0], b"eu", &[b"mine"]);
+            let program = upload_program(ALICE);
+            let job = post(ALICE, steered(program, b"mine"));
+            claim(P[0], job);
+            commit_to(P[0], job, &lie());
+            reveal_as(P[0], job, lie(), b"forged");
+            assert_ok!(Market::challenge(RuntimeOrigin::signed(CHARLIE), job));
+            run_to_block(2);
+            let committee: Vec<AccountId> = DisputeOf::<Test>::get(job).unwrap().committee.iter().map(|j| j.who).collect();
+            assert_eq!(committee.len(), 3);
+            assert!(committee.iter().all(|j| P[1..4].contains(j)), "jurors need not meet the placement");
+            decide(job, &committee, honest());
+            run_to_block(3);
+            assert!(has_event(Event::ChallengeUpheld { job, challenger: CHARLIE }));
+            run_to_block(3 + SLASH_DEFERRAL + 1);
+            assert_eq!(stake_held(P[0]), STAKE / 2, "the sybil lost half its stake");
+        });
+    }
+}

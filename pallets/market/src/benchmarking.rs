@@ -51,6 +51,9 @@ fn spec<T: Config>(program: ProgramId, replicas: u32, input_len: u32) -> JobSpec
             challenge_window: T::MinChallengeWindow::get(),
         },
         input: InputSpec::Inline(vec![1u8; input_len as usize]),
+        // The worst case of posting (the most placement bytes to check, bound and store) and
+        // of claiming (every label compared): the providers advertise all of it.
+        placement: widest_placement::<T>(),
     }
 }
 
@@ -147,6 +150,7 @@ mod benches {
         #[extrinsic_call]
         _(RawOrigin::Signed(requester), Box::new(s));
         assert_eq!(JobOf::<T>::count(), 1);
+        assert_eq!(PlacementOf::<T>::iter_keys().count(), 1);
     }
 
     #[benchmark]
@@ -166,6 +170,8 @@ mod benches {
         let all = providers::<T>("replica", r);
         claim_all::<T>(job, &all[..all.len() - 1]);
         let last = all[all.len() - 1].clone();
+        let labels = PlacementOf::<T>::get(job).expect("the benchmarks' jobs have a placement").labels.len();
+        assert_eq!(labels, widest_placement::<T>().labels.len());
         #[extrinsic_call]
         _(RawOrigin::Signed(last), job);
         assert!(matches!(JobOf::<T>::get(job).unwrap().phase, Phase::Committing(_)));

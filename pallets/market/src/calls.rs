@@ -58,12 +58,13 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// `post_job`: checks the terms and input, pays the posting fee, holds escrow and
+    /// `post_job`: checks the terms, placement and input, pays the posting fee, holds escrow and
     /// deposit, stores the job in `Open` until `now + claim_timeout`.
-    pub(crate) fn do_post_job(requester: T::AccountId, spec: JobSpec<T>) -> Result<JobId, DispatchError> {
+    pub(crate) fn do_post_job(requester: T::AccountId, mut spec: JobSpec<T>) -> Result<JobId, DispatchError> {
         Self::check_job_terms(&spec.terms)?;
-        let (quote, deposit) = Self::quote_spec(&spec)?;
-        let JobSpec { terms, input } = spec;
+        let placement = Self::bound_placement(core::mem::take(&mut spec.placement))?;
+        let (quote, deposit) = Self::quote_spec(&spec, &placement)?;
+        let JobSpec { terms, input, .. } = spec;
         let input = Self::bound_input(input)?;
         let (input_hash, input_len) = Self::input_digest(&input);
         ensure!(T::Programs::exists(&terms.program), Error::<T>::ProgramNotFound);
@@ -100,6 +101,9 @@ impl<T: Config> Pallet<T> {
         Self::start(id, &job);
         JobOf::<T>::insert(id, job);
         InputOf::<T>::insert(id, input);
+        if !placement.is_empty() {
+            PlacementOf::<T>::insert(id, placement);
+        }
         Self::deposit_event(Event::JobPosted {
             job: id,
             requester,
@@ -133,7 +137,7 @@ impl<T: Config> Pallet<T> {
         ensure!(who != job.requester, Error::<T>::OwnJob);
         ensure!(job.slot_of(&who).is_none(), Error::<T>::AlreadyClaimed);
         ensure!(!ForfeitedOf::<T>::get(id).providers.contains(&who), Error::<T>::SlotForfeited);
-        let price = T::Providers::check_eligible(&who, &job.terms.requirements()).map_err(Self::ineligible_error)?;
+        let price = T::Providers::check_eligible(&who, &Self::requirements(id, &job)).map_err(Self::ineligible_error)?;
         job.slots
             .try_push(Replica { provider: who.clone(), price_per_fuel: price, commitment: None, receipt: None })
             .map_err(|_| Error::<T>::NotOpen)?;

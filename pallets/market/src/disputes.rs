@@ -86,7 +86,9 @@ impl<T: Config> Pallet<T> {
 
     /// Draws up to `CommitteeSize` distinct active providers, none of them the requester, a
     /// replica or the challenger, each with probability proportional to its active stake
-    /// capped at `JurorStakeCap` ([`sampling::sample_weighted`]).
+    /// capped at `JurorStakeCap` ([`sampling::sample_weighted`]). The job's placement does not
+    /// restrict the draw: jurors only verify, and a narrow placement must not shrink the pool
+    /// a committee is drawn from.
     pub(crate) fn draw_committee(id: JobId, job: &Job<T>, dispute: &Dispute<T>) -> BoundedVec<Juror<T>, T::CommitteeSize> {
         let seed = Self::committee_seed(id, dispute.round);
         let challenger = dispute.challenge.as_ref().map(|c| &c.challenger);

@@ -17,6 +17,7 @@ impl<T: Config> Pallet<T> {
     ///   exists (and only then);
     /// - every account's `Escrow`, `StorageDeposit` and `ChallengeBond` holds equal the sums
     ///   the jobs, results and disputes record for it;
+    /// - only live jobs have a placement in [`PlacementOf`], and none is empty;
     /// - the era's emission never exceeds everything emitted.
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         use alloc::collections::btree_map::BTreeMap;
@@ -53,6 +54,10 @@ impl<T: Config> Pallet<T> {
                 Phase::Disputed(_) => ensure!(disputed, "disputed without a dispute"),
             }
             ensure!(matches!(job.phase, Phase::Disputed(_)) || !disputed, "dispute record outside a dispute");
+        }
+        for (id, placement) in PlacementOf::<T>::iter() {
+            ensure!(JobOf::<T>::contains_key(id), "placement of a job that is not live");
+            ensure!(!placement.is_empty(), "an empty placement is stored");
         }
         for (who, books) in Self::hold_books() {
             for (reason, amount) in [

@@ -36,7 +36,11 @@
 //! ## Assignment: claims
 //!
 //! Providers *claim* slots first come, first served, and the chain checks their eligibility
-//! (registered, live, not in maintenance, stake, reputation, price ≤ offer, free capacity).
+//! (registered, live, not in maintenance, the job's placement, reputation, price ≤ offer, free
+//! capacity). A job's [`Placement`](tessera_traits::Placement) asks for one region and a set
+//! of labels that the provider's profile must advertise (exact bytes), within the registry's
+//! own bounds on profiles; it is kept in [`PlacementOf`] only when it asks for something.
+//! Committees are drawn from every active provider whatever the placement.
 //! A claim comes from a worker that has the capacity right now, so no deadline is wasted on an
 //! offline provider; a provider holds at most one slot per job; commit–reveal stops replicas
 //! copying each other; and the committee that checks a disputed result is drawn at random, so
@@ -98,7 +102,8 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
     /// Funds and registers `who` as an active provider with plenty of stake and capacity, at
-    /// a price of 1 per fuel.
+    /// a price of 1 per fuel, advertising the region and labels of [`widest_placement`] (so
+    /// it meets the benchmarks' jobs, which require them all).
     fn register_provider(who: &AccountId);
     /// Uploads a program owned by `owner` and returns its id.
     fn program(owner: &AccountId) -> tessera_primitives::ProgramId;
@@ -111,6 +116,30 @@ pub trait BenchmarkHelper<AccountId> {
     /// at random over the largest memory and calls the host until its fuel runs out
     /// ([`tessera_executor::worst_case::program`]), and returns its id.
     fn referee_program(owner: &AccountId, code_len: u32) -> tessera_primitives::ProgramId;
+}
+
+/// The largest placement the provider registry's bounds allow, for the benchmarks' worst case:
+/// a region of `MaxRegionLen` bytes and `MaxLabels` distinct labels of `MaxLabelLen` bytes
+/// that differ only in their last byte (so every comparison reads a whole label).
+#[cfg(feature = "runtime-benchmarks")]
+pub fn widest_placement<T: Config>() -> tessera_traits::PlacementSpec {
+    use frame_support::traits::Get;
+    use tessera_traits::ProviderRegistry;
+    type R<T> = <T as Config>::Providers;
+    type A<T> = <T as frame_system::Config>::AccountId;
+    let region_len = <R<T> as ProviderRegistry<A<T>>>::MaxRegionLen::get() as usize;
+    let labels = <R<T> as ProviderRegistry<A<T>>>::MaxLabels::get();
+    let label_len = (<R<T> as ProviderRegistry<A<T>>>::MaxLabelLen::get() as usize).max(1);
+    tessera_traits::Placement {
+        region: Some(alloc::vec![b'r'; region_len]),
+        labels: (0..labels)
+            .map(|i| {
+                let mut label = alloc::vec![b'l'; label_len];
+                label[label_len - 1] = i as u8;
+                label
+            })
+            .collect(),
+    }
 }
 
 /// Log target of this pallet.
@@ -376,6 +405,11 @@ pub mod pallet {
     /// Input of live jobs.
     #[pallet::storage]
     pub type InputOf<T: Config> = StorageMap<_, Twox64Concat, JobId, StoredInput<T>>;
+
+    /// Placement of live jobs that require one (a job without placement has no entry, and
+    /// costs nothing here). Removed when the job ends.
+    #[pallet::storage]
+    pub type PlacementOf<T: Config> = StorageMap<_, Twox64Concat, JobId, StoredPlacement<T>>;
 
     /// Inline outputs revealed for live jobs, one per distinct receipt (at most `replicas`).
     ///
@@ -705,6 +739,13 @@ pub mod pallet {
         InputTooLong,
         /// A remote input's URI is longer than `MaxUriLen`.
         UriTooLong,
+        /// The placement's region is longer than the provider registry's `MaxRegionLen` (no
+        /// provider could advertise it).
+        RegionTooLong,
+        /// The placement asks for more labels than a provider may advertise (`MaxLabels`).
+        TooManyLabels,
+        /// A label of the placement is longer than the provider registry's `MaxLabelLen`.
+        LabelTooLong,
         /// `execution_timeout` is shorter than `ceil(fuel_limit / FuelPerBlock) + 1` blocks.
         ExecutionTimeoutTooShort,
         /// The provider released or missed a slot of this job before: it cannot claim it again.
@@ -745,6 +786,10 @@ pub mod pallet {
         PriceTooHigh,
         /// The provider has no free capacity.
         NoCapacity,
+        /// The provider's region is not the one the job's placement requires.
+        WrongRegion,
+        /// The provider lacks a label the job's placement requires.
+        MissingLabel,
         /// The caller holds no slot of this job.
         NotReplica,
         /// This replica already committed.

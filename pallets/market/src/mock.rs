@@ -188,7 +188,13 @@ impl crate::BenchmarkHelper<AccountId> for MockHelper {
     fn register_provider(who: &AccountId) {
         use frame_support::traits::fungible::Mutate;
         Balances::set_balance(who, ENDOWMENT);
-        assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, provider_profile(8, 1)));
+        let widest = crate::widest_placement::<Test>();
+        let profile = pallet_providers::ProfileSpec::<Test> {
+            region: widest.region.unwrap_or_default(),
+            labels: widest.labels,
+            ..provider_profile(8, 1)
+        };
+        assert_ok!(Providers::register(RuntimeOrigin::signed(*who), STAKE, profile));
     }
     fn program(owner: &AccountId) -> ProgramId {
         if !pallet_programs::ProgramOf::<Test>::contains_key(program_id()) {

@@ -14,11 +14,15 @@ use proptest::prelude::*;
 use sp_runtime::{DispatchResult, Permill, StateVersion};
 use tessera_primitives::{commitment, vote_commitment, ExitStatus, JobId, Receipt};
 
+use tessera_traits::PlacementSpec;
+
 use crate::{mock::*, HoldBooks, HoldReason, InputSpec, JobSpec, JobTerms, TotalEmitted};
 
 #[derive(Clone, Debug)]
 enum Action {
-    Post { requester: u8, replicas: u32, fuel: u64, price: u64, claim: u64, exec: u64, window: u64, output: u32, remote: bool },
+    /// `placed`: 0 or 1 no placement, 2 the providers' region `eu` (met), 3 a label nobody
+    /// advertises (unmet: claims fail, the job expires).
+    Post { requester: u8, replicas: u32, fuel: u64, price: u64, claim: u64, exec: u64, window: u64, output: u32, remote: bool, placed: u8 },
     Claim { provider: u8, job: u8 },
     Release { provider: u8, job: u8 },
     /// A whole job in one step: posted, claimed by `servers`, committed (honestly or not) and
@@ -41,9 +45,9 @@ enum Action {
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
-        3 => (0u8..3, 1u32..=3, 1u64..2_000, 1u64..6, 1u64..12, 1u64..12, 1u64..12, 0u32..32, any::<bool>()).prop_map(
-            |(requester, replicas, fuel, price, claim, exec, window, output, remote)| Action::Post {
-                requester, replicas, fuel, price, claim, exec, window, output, remote
+        3 => (0u8..3, 1u32..=3, 1u64..2_000, 1u64..6, 1u64..12, 1u64..12, 1u64..12, 0u32..32, any::<bool>(), 0u8..4).prop_map(
+            |(requester, replicas, fuel, price, claim, exec, window, output, remote, placed)| Action::Post {
+                requester, replicas, fuel, price, claim, exec, window, output, remote, placed
             }
         ),
         6 => (0u8..8, any::<u8>()).prop_map(|(provider, job)| Action::Claim { provider, job }),
@@ -136,7 +140,7 @@ fn salt(job: JobId, who: AccountId) -> [u8; 32] {
 fn apply(m: &mut Model, a: &Action) -> DispatchResult {
     let signed = RuntimeOrigin::signed;
     match a.clone() {
-        Action::Post { requester, replicas, fuel, price, claim, exec, window, output, remote } => {
+        Action::Post { requester, replicas, fuel, price, claim, exec, window, output, remote, placed } => {
             let program = program_id();
             let input = if remote {
                 InputSpec::Remote { hash: sp_core::H256::repeat_byte(3), len: 9, uri: b"ipfs://x".to_vec().try_into().unwrap() }
@@ -156,6 +160,11 @@ fn apply(m: &mut Model, a: &Action) -> DispatchResult {
                     challenge_window: window,
                 },
                 input,
+                placement: match placed {
+                    2 => PlacementSpec { region: Some(b"eu".to_vec()), labels: vec![] },
+                    3 => PlacementSpec { region: None, labels: vec![b"gpu".to_vec()] },
+                    _ => PlacementSpec::default(),
+                },
             };
             Market::post_job(signed(account(requester)), Box::new(spec))
         },
@@ -177,6 +186,8 @@ fn apply(m: &mut Model, a: &Action) -> DispatchResult {
                     challenge_window: 3,
                 },
                 input: InputSpec::Inline(vec![requester; 7].try_into().unwrap()),
+                // Where the world's providers are, so the whole job can be served.
+                placement: PlacementSpec { region: Some(b"eu".to_vec()), labels: vec![] },
             };
             let id = crate::NextJobId::<Test>::get();
             Market::post_job(signed(account(requester)), Box::new(spec))?;

@@ -60,6 +60,7 @@ fn spec(program: ProgramId, replicas: u32, input: InputSpec) -> JobSpec<Test> {
             challenge_window: 10,
         },
         input,
+        placement: Default::default(),
     }
 }
 

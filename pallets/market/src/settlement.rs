@@ -181,6 +181,7 @@ impl<T: Config> Pallet<T> {
         let output = receipt.and_then(|r| OutputOf::<T>::take(id, r.digest()));
         let _ = OutputOf::<T>::clear_prefix(id, T::MaxReplicas::get(), None);
         InputOf::<T>::remove(id);
+        PlacementOf::<T>::remove(id);
         DisputeOf::<T>::remove(id);
         ForfeitedOf::<T>::remove(id);
         JobOf::<T>::remove(id);

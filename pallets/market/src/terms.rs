@@ -11,7 +11,8 @@ use sp_runtime::{
     SaturatedConversion,
 };
 use tessera_primitives::{pricing, Fuel};
-use tessera_traits::{Ineligible, Requirements};
+use tessera_primitives::JobId;
+use tessera_traits::{Ineligible, PlacementSpec, PlacementTooLarge};
 
 use crate::{pallet::*, types::*, BalanceOf};
 
@@ -44,16 +45,40 @@ impl<T: Config> Pallet<T> {
         }
     }
 
-    /// What posting `spec` holds: the escrow breakdown and the storage deposit.
-    pub fn quote_spec(spec: &JobSpec<T>) -> Result<(pricing::Quote<BalanceOf<T>>, BalanceOf<T>), Error<T>> {
+    /// What posting `spec` holds: the escrow breakdown and the storage deposit. `placement`
+    /// is `spec`'s placement as [`Self::bound_placement`] keeps it.
+    pub fn quote_spec(
+        spec: &JobSpec<T>,
+        placement: &StoredPlacement<T>,
+    ) -> Result<(pricing::Quote<BalanceOf<T>>, BalanceOf<T>), Error<T>> {
         let t = &spec.terms;
         Self::quote_terms(
             t.fuel_limit,
             t.max_price_per_fuel,
             t.replicas,
-            Self::stored_input_bytes(&spec.input),
+            Self::stored_input_bytes(&spec.input).saturating_add(Self::stored_placement_bytes(placement)),
             t.max_output_len,
         )
+    }
+
+    /// Bytes stored for `placement` (what its share of the deposit is charged for): nothing
+    /// when it is empty, since it is then not stored.
+    pub fn stored_placement_bytes(placement: &StoredPlacement<T>) -> u64 {
+        if placement.is_empty() {
+            0
+        } else {
+            placement.encoded_size() as u64
+        }
+    }
+
+    /// `placement` in the provider registry's bounds, or which part is too large
+    /// (`RegionTooLong`, `TooManyLabels`, `LabelTooLong`): no provider could meet it.
+    pub fn bound_placement(placement: PlacementSpec) -> Result<StoredPlacement<T>, Error<T>> {
+        placement.bounded().map_err(|e| match e {
+            PlacementTooLarge::RegionTooLong => Error::<T>::RegionTooLong,
+            PlacementTooLarge::TooManyLabels => Error::<T>::TooManyLabels,
+            PlacementTooLarge::LabelTooLong => Error::<T>::LabelTooLong,
+        })
     }
 
     /// The escrow breakdown and storage deposit of a job with these terms, `stored_input`
@@ -138,9 +163,10 @@ impl<T: Config> Pallet<T> {
         }
     }
 
-    /// The requirements a provider must meet to claim a slot of `job`.
-    pub fn requirements(job: &Job<T>) -> Requirements<BalanceOf<T>> {
-        job.terms.requirements()
+    /// The requirements a provider must meet to claim a slot of `job` (`id`): its terms and
+    /// its placement, if it has one.
+    pub fn requirements(id: JobId, job: &Job<T>) -> RequirementsOf<T> {
+        job.terms.requirements(PlacementOf::<T>::get(id).unwrap_or_default())
     }
 
     /// The error a claim fails with when the provider registry finds the claimer ineligible.
@@ -153,6 +179,8 @@ impl<T: Config> Pallet<T> {
             Ineligible::ReputationTooLow => Error::<T>::ReputationTooLow,
             Ineligible::PriceTooHigh => Error::<T>::PriceTooHigh,
             Ineligible::NoCapacity => Error::<T>::NoCapacity,
+            Ineligible::WrongRegion => Error::<T>::WrongRegion,
+            Ineligible::MissingLabel => Error::<T>::MissingLabel,
         }
     }
 }

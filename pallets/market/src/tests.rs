@@ -15,8 +15,9 @@ use tessera_primitives::{commitment, vote_commitment, ExitStatus, JobId, Program
 
 use crate::{
     mock::*, Deadlines, DisputeOf, DisputeStage, Duty, Error, Event, HoldReason, InputOf, InputSpec, JobOf, JobSpec, JobTerms, Outcome,
-    OutputOf, Phase, ResultOf, TotalEmitted,
+    OutputOf, Phase, PlacementOf, ResultOf, TotalEmitted,
 };
+use tessera_traits::PlacementSpec;
 
 // -------------------------------------------------------------------------------------------
 // Helpers
@@ -47,7 +48,23 @@ pub(crate) fn spec(program: ProgramId) -> JobSpec<Test> {
             challenge_window: 10,
         },
         input: InputSpec::Inline(INPUT.to_vec().try_into().unwrap()),
+        placement: Default::default(),
     }
+}
+
+/// A placement in `region` (if any) requiring `labels`.
+pub(crate) fn placement(region: Option<&[u8]>, labels: &[&[u8]]) -> PlacementSpec {
+    PlacementSpec { region: region.map(|r| r.to_vec()), labels: labels.iter().map(|l| l.to_vec()).collect() }
+}
+
+/// Moves provider `who` to `region` with `labels` (the mock registers everyone in `eu`).
+pub(crate) fn relocate(who: AccountId, region: &[u8], labels: &[&[u8]]) {
+    let profile = pallet_providers::ProfileSpec::<Test> {
+        region: region.to_vec(),
+        labels: labels.iter().map(|l| l.to_vec()).collect(),
+        ..provider_profile(2, PRICE)
+    };
+    assert_ok!(Providers::update_profile(RuntimeOrigin::signed(who), profile));
 }
 
 pub(crate) fn post(who: AccountId, s: JobSpec<Test>) -> JobId {
@@ -287,6 +304,11 @@ mod post_job {
                     }),
                     Error::PriceOverflow,
                 ),
+                // A placement beyond the providers' own bounds (regions of 16 bytes, 4 labels of
+                // 8 bytes in the mock) could never be met.
+                (Box::new(|s| s.placement.region = Some(vec![b'r'; 17])), Error::RegionTooLong),
+                (Box::new(|s| s.placement.labels = vec![b"l".to_vec(); 5]), Error::TooManyLabels),
+                (Box::new(|s| s.placement.labels = vec![b"gpu".to_vec(), vec![b'l'; 9]]), Error::LabelTooLong),
                 // 1,000,000 fuel at 100,000 per block needs 10 blocks plus one.
                 (
                     Box::new(|s| {
@@ -429,6 +451,132 @@ mod claim_slot {
             claim(P[0], job);
             claim(P[1], job);
             assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[2]), job), Error::<Test>::NotOpen);
+        });
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// placement
+// -------------------------------------------------------------------------------------------
+
+mod placement {
+    use super::*;
+
+    fn placed(program: ProgramId, replicas: u32, p: PlacementSpec) -> JobId {
+        let mut s = spec(program);
+        s.terms.replicas = replicas;
+        s.placement = p;
+        post(ALICE, s)
+    }
+
+    #[test]
+    fn a_regional_job_is_claimable_only_in_its_region() {
+        new_test_ext().execute_with(|| {
+            register_providers(3);
+            relocate(P[1], b"us-east", &[]);
+            relocate(P[2], b"us-east-2", &[]);
+            let program = upload_program(ALICE);
+            let job = placed(program, 1, placement(Some(b"us-east"), &[]));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), job), Error::<Test>::WrongRegion);
+            // Exact bytes: a region that merely starts with the required one is another region.
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[2]), job), Error::<Test>::WrongRegion);
+            claim(P[1], job);
+            assert!(matches!(phase(job), Phase::Committing(_)));
+            // A job without placement takes anyone.
+            let open = post(ALICE, spec(program));
+            claim(P[0], open);
+            claim(P[2], open);
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn a_provider_lacking_one_label_cannot_claim_and_nothing_changes() {
+        new_test_ext().execute_with(|| {
+            register_providers(2);
+            relocate(P[0], b"eu", &[b"gpu"]);
+            relocate(P[1], b"eu", &[b"sgx", b"cpu", b"gpu"]);
+            let program = upload_program(ALICE);
+            let job = placed(program, 2, placement(Some(b"eu"), &[b"gpu", b"sgx"]));
+            assert_noop!(Market::claim_slot(RuntimeOrigin::signed(P[0]), job), Error::<Test>::MissingLabel);
+            claim(P[1], job);
+            assert_eq!(JobOf::<Test>::get(job).unwrap().slots.len(), 1);
+            // Once it advertises the label, the same provider may claim.
+            relocate(P[0], b"eu", &[b"gpu", b"sgx"]);
+            claim(P[0], job);
+            check_invariants();
+        });
+    }
+
+    #[test]
+    fn placement_is_stored_only_when_it_asks_for_something_and_charged_for() {
+        new_test_ext().execute_with(|| {
+            register_providers(1);
+            let program = upload_program(ALICE);
+            let plain = post(ALICE, spec(program));
+            assert!(!PlacementOf::<Test>::contains_key(plain));
+            assert_eq!(JobOf::<Test>::get(plain).unwrap().deposit, DEPOSIT);
+            // An empty label list and no region is no placement at all.
+            let empty = placed(program, 2, placement(None, &[]));
+            assert!(!PlacementOf::<Test>::contains_key(empty));
+            let p = placement(Some(b"eu"), &[b"gpu"]);
+            let job = placed(program, 2, p.clone());
+            let stored = PlacementOf::<Test>::get(job).expect("stored");
+            assert_eq!(stored.region.as_ref().map(|r| r.to_vec()), p.region);
+            // Deposit: the default's plus the stored placement's bytes (1 + 1 + 2, 1 + 1 + 3).
+            let bytes = codec::Encode::encoded_size(&stored) as Balance;
+            assert_eq!(bytes, 9);
+            assert_eq!(JobOf::<Test>::get(job).unwrap().deposit, DEPOSIT + bytes);
+            assert_eq!(held(HoldReason::StorageDeposit, ALICE), 2 * DEPOSIT + DEPOSIT + bytes);
+        });
+    }
+
+    #[test]
+    fn placement_is_removed_with_the_job_however_it_ends() {
+        new_test_ext().execute_with(|| {
+            register_providers(2);
+            let program = upload_program(ALICE);
+            let p = || placement(Some(b"eu"), &[]);
+            // Cancelled.
+            let cancelled = placed(program, 2, p());
+            assert_ok!(Market::cancel_job(RuntimeOrigin::signed(ALICE), cancelled));
+            assert!(!PlacementOf::<Test>::contains_key(cancelled));
+            // Expired unclaimed: nobody is in `us`.
+            let expired = placed(program, 1, placement(Some(b"us"), &[]));
+            // Settled.
+            let settled = placed(program, 2, p());
+            run_replicas(settled, &[honest(), honest()]);
+            assert!(PlacementOf::<Test>::contains_key(settled));
+            // Both end at block 11; their results are kept until block 31.
+            run_to_block(25);
+            for job in [expired, settled] {
+                assert!(!JobOf::<Test>::contains_key(job));
+                assert!(!PlacementOf::<Test>::contains_key(job));
+            }
+            assert_eq!(ResultOf::<Test>::get(expired).unwrap().outcome, Outcome::Expired);
+            assert_eq!(ResultOf::<Test>::get(settled).unwrap().outcome, Outcome::Settled);
+            assert_eq!(PlacementOf::<Test>::iter().count(), 0);
+        });
+    }
+
+    #[test]
+    fn committees_are_drawn_whatever_the_placement() {
+        new_test_ext().execute_with(|| {
+            // Two replicas in `us` disagree; the five others, all in `eu`, can judge.
+            register_providers(7);
+            relocate(P[0], b"us", &[b"gpu"]);
+            relocate(P[1], b"us", &[b"gpu"]);
+            let program = upload_program(ALICE);
+            let job = placed(program, 2, placement(Some(b"us"), &[b"gpu"]));
+            run_replicas(job, &[honest(), lie()]);
+            run_to_block(2);
+            let committee = jurors(job);
+            assert_eq!(committee.len(), 3);
+            assert!(committee.iter().all(|j| P[2..].contains(j)), "{committee:?}");
+            decide(job, &committee, honest());
+            run_to_block(3);
+            assert!(has_event(Event::DisputeResolved { job, receipt: honest() }));
+            assert!(!PlacementOf::<Test>::contains_key(job));
         });
     }
 }

@@ -8,7 +8,7 @@ use sp_core::H256;
 use sp_runtime::Permill;
 pub use tessera_primitives::verdict::DisputeStage;
 use tessera_primitives::{Fuel, ProgramId, Receipt};
-use tessera_traits::Requirements;
+use tessera_traits::{BoundedPlacement, PlacementSpec, ProviderRegistry, Requirements};
 
 use crate::{BalanceOf, Config};
 
@@ -38,6 +38,20 @@ pub type InputSpec = Input<alloc::vec::Vec<u8>, alloc::vec::Vec<u8>>;
 
 /// A job's input as the chain keeps it (in [`crate::InputOf`]).
 pub type StoredInput<T> = Input<BoundedVec<u8, <T as Config>::MaxInputLen>, BoundedVec<u8, <T as Config>::MaxUriLen>>;
+
+/// The provider registry of the market's configuration.
+type RegistryOf<T> = <T as Config>::Providers;
+/// A placement as the chain keeps it (in [`crate::PlacementOf`]): bounded by the provider
+/// registry's own bounds on profiles, so the market takes no requirement that no provider could
+/// ever meet.
+pub type StoredPlacement<T> = BoundedPlacement<
+    <RegistryOf<T> as ProviderRegistry<<T as frame_system::Config>::AccountId>>::MaxRegionLen,
+    <RegistryOf<T> as ProviderRegistry<<T as frame_system::Config>::AccountId>>::MaxLabels,
+    <RegistryOf<T> as ProviderRegistry<<T as frame_system::Config>::AccountId>>::MaxLabelLen,
+>;
+
+/// What a provider must meet to claim a slot of a job: its terms and its placement.
+pub type RequirementsOf<T> = Requirements<BalanceOf<T>, StoredPlacement<T>>;
 
 /// The terms of a job: what the requester asks for, and what every provider agrees to by
 /// claiming a slot. Given once in the [`JobSpec`] of `post_job` and kept unchanged in the
@@ -77,13 +91,13 @@ pub struct JobTerms<T: Config> {
 }
 
 impl<T: Config> JobTerms<T> {
-    /// What a provider must meet to claim a slot under these terms.
-    pub fn requirements(&self) -> Requirements<BalanceOf<T>> {
-        Requirements { min_reputation: self.min_reputation, max_price_per_fuel: self.max_price_per_fuel }
+    /// What a provider must meet to claim a slot under these terms and `placement`.
+    pub fn requirements(&self, placement: StoredPlacement<T>) -> RequirementsOf<T> {
+        Requirements { min_reputation: self.min_reputation, max_price_per_fuel: self.max_price_per_fuel, placement }
     }
 }
 
-/// What a requester posts: the terms and the input.
+/// What a requester posts: the terms, the input and where the job must run.
 #[derive(
     Encode,
     Decode,
@@ -100,6 +114,10 @@ pub struct JobSpec<T: Config> {
     pub terms: JobTerms<T>,
     /// The input (the job keeps its hash and length; an inline input is stored in `InputOf`).
     pub input: InputSpec,
+    /// The region and labels a provider must advertise to claim a slot (checked against the
+    /// registry's bounds: `RegionTooLong`, `TooManyLabels`, `LabelTooLong`). Kept in
+    /// `PlacementOf` unless it is empty.
+    pub placement: PlacementSpec,
 }
 
 /// One replica of a job, held by the provider that claimed it.

@@ -14,9 +14,9 @@ use sp_runtime::{
     Perbill, SaturatedConversion,
 };
 use tessera_primitives::reputation::Outcome;
-use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
+use tessera_traits::{Ineligible, Placement, PlacementTooLarge, ProviderRegistry, SlashReason};
 
-use crate::{pallet::*, BalanceOf, PendingSlash, Profile, ProfileSpec, ProviderInfo, ProviderProfile, SlashId};
+use crate::{pallet::*, BalanceOf, JobRequirements, PendingSlash, Profile, ProfileSpec, ProviderInfo, ProviderProfile, SlashId};
 
 impl<T: Config> Pallet<T> {
     /// Block numbers as the `u32` the reputation maths uses.
@@ -25,15 +25,19 @@ impl<T: Config> Pallet<T> {
     }
 
     /// `profile` as the registry keeps it, or which of its fields is too long.
+    /// A profile's region and labels are bounded as a job's placement is (one set of checks,
+    /// so a job can require whatever a profile can advertise).
     pub(crate) fn bound_profile(profile: ProfileSpec<T>) -> Result<Profile<T>, Error<T>> {
         let ProviderProfile { capacity, price_per_fuel, region, labels } = profile;
-        let region = region.try_into().map_err(|_| Error::<T>::RegionTooLong)?;
-        ensure!(labels.len() <= T::MaxLabels::get() as usize, Error::<T>::TooManyLabels);
-        let labels: alloc::vec::Vec<BoundedVec<u8, T::MaxLabelLen>> = labels
-            .into_iter()
-            .map(|l| l.try_into().map_err(|_| Error::<T>::LabelTooLong))
-            .collect::<Result<_, _>>()?;
-        let labels = labels.try_into().map_err(|_| Error::<T>::TooManyLabels)?;
+        let Placement { region, labels } = Placement { region: Some(region), labels }
+            .bounded::<T::MaxRegionLen, T::MaxLabels, T::MaxLabelLen>()
+            .map_err(|e| match e {
+                PlacementTooLarge::RegionTooLong => Error::<T>::RegionTooLong,
+                PlacementTooLarge::TooManyLabels => Error::<T>::TooManyLabels,
+                PlacementTooLarge::LabelTooLong => Error::<T>::LabelTooLong,
+            })?;
+        // `Some` went in, so `Some` came out.
+        let region = region.unwrap_or_default();
         Ok(ProviderProfile { capacity, price_per_fuel, region, labels })
     }
 
@@ -79,13 +83,15 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// Eligibility of a provider record for new work under `req`, at `now`.
+    /// Eligibility of a provider record for new work under `req`, at `now`: available, then
+    /// the job's placement (region, labels), reputation, price and free capacity.
     pub fn eligibility(
         p: &ProviderInfo<T>,
-        req: &Requirements<BalanceOf<T>>,
+        req: &JobRequirements<T>,
         now: BlockNumberFor<T>,
     ) -> Result<BalanceOf<T>, Ineligible> {
         Self::availability(p, now)?;
+        req.placement.met_by(&p.profile.region, &p.profile.labels)?;
         let score = p.reputation.score_at(Self::block_u32(now), &T::ReputationParams::get());
         ensure!(score >= req.min_reputation, Ineligible::ReputationTooLow);
         ensure!(p.profile.price_per_fuel <= req.max_price_per_fuel, Ineligible::PriceTooHigh);
@@ -250,8 +256,11 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> ProviderRegistry<T::AccountId> for Pallet<T> {
     type Balance = BalanceOf<T>;
+    type MaxRegionLen = T::MaxRegionLen;
+    type MaxLabels = T::MaxLabels;
+    type MaxLabelLen = T::MaxLabelLen;
 
-    fn check_eligible(who: &T::AccountId, req: &Requirements<BalanceOf<T>>) -> Result<BalanceOf<T>, Ineligible> {
+    fn check_eligible(who: &T::AccountId, req: &JobRequirements<T>) -> Result<BalanceOf<T>, Ineligible> {
         let p = ProviderOf::<T>::get(who).ok_or(Ineligible::NotProvider)?;
         Self::eligibility(&p, req, frame_system::Pallet::<T>::block_number())
     }

@@ -5,11 +5,15 @@ use frame_support::{
     assert_noop, assert_ok,
     traits::fungible::{Inspect, InspectHold},
 };
+use frame_support::traits::ConstU32;
 use sp_runtime::{DispatchError, Perbill, Permill};
 use tessera_primitives::reputation::Outcome;
-use tessera_traits::{Ineligible, ProviderRegistry, Requirements, SlashReason};
+use tessera_traits::{Ineligible, Placement, PlacementSpec, ProviderRegistry, Requirements, SlashReason};
 
-use crate::{mock::*, Error, Event, HoldReason, PendingSlashOf, ProfileSpec, ProviderAt, ProviderOf, SlashesDue};
+use crate::{
+    mock::*, Error, Event, HoldReason, JobPlacement, JobRequirements, PendingSlashOf, ProfileSpec, ProviderAt, ProviderOf,
+    SlashesDue,
+};
 
 fn profile(capacity: u32, price: Balance) -> ProfileSpec<Test> {
     ProfileSpec::<Test> { capacity, price_per_fuel: price, region: b"eu-west".to_vec(), labels: vec![b"cpu".to_vec()] }
@@ -23,8 +27,15 @@ fn held(who: AccountId) -> Balance {
     Balances::balance_on_hold(&RuntimeHoldReason::Providers(HoldReason::Stake), &who)
 }
 
-fn req(max_price: Balance) -> Requirements<Balance> {
-    Requirements { min_reputation: Permill::zero(), max_price_per_fuel: max_price }
+fn req(max_price: Balance) -> JobRequirements<Test> {
+    Requirements { min_reputation: Permill::zero(), max_price_per_fuel: max_price, placement: Default::default() }
+}
+
+/// Requirements at any price with a placement of `region` (if any) and `labels`.
+fn placed(region: Option<&[u8]>, labels: &[&[u8]]) -> JobRequirements<Test> {
+    let spec = PlacementSpec { region: region.map(|r| r.to_vec()), labels: labels.iter().map(|l| l.to_vec()).collect() };
+    let placement: JobPlacement<Test> = spec.bounded().expect("within the mock's bounds");
+    Requirements { placement, ..req(10) }
 }
 
 fn last_event() -> Event<Test> {
@@ -284,7 +295,7 @@ mod eligibility {
             assert_eq!(reg(1), Err(Ineligible::NotProvider));
             register(1, MIN_STAKE);
             assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &req(9)), Err(Ineligible::PriceTooHigh));
-            let picky = Requirements { min_reputation: Permill::from_percent(60), max_price_per_fuel: 10 };
+            let picky = Requirements { min_reputation: Permill::from_percent(60), ..req(10) };
             assert_eq!(<Providers as ProviderRegistry<_>>::check_eligible(&1, &picky), Err(Ineligible::ReputationTooLow));
             assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
             assert_ok!(<Providers as ProviderRegistry<_>>::assign(&1));
@@ -297,6 +308,51 @@ mod eligibility {
             assert_ok!(Providers::unbond(RuntimeOrigin::signed(1), MIN_STAKE));
             assert_eq!(reg(1), Err(Ineligible::StakeTooLow));
         });
+    }
+
+    #[test]
+    fn a_placement_admits_only_providers_in_its_region_with_all_its_labels() {
+        new_test_ext().execute_with(|| {
+            // Registered in `eu-west` with the label `cpu`.
+            register(1, MIN_STAKE);
+            let check = |r: &JobRequirements<Test>| <Providers as ProviderRegistry<_>>::check_eligible(&1, r);
+            assert_eq!(check(&placed(None, &[])), Ok(10));
+            assert_eq!(check(&placed(Some(b"eu-west"), &[])), Ok(10));
+            assert_eq!(check(&placed(Some(b"eu-west"), &[b"cpu"])), Ok(10));
+            assert_eq!(check(&placed(None, &[b"cpu"])), Ok(10));
+            // Exact bytes: no prefix, case or partial matches.
+            assert_eq!(check(&placed(Some(b"eu"), &[])), Err(Ineligible::WrongRegion));
+            assert_eq!(check(&placed(Some(b"EU-WEST"), &[])), Err(Ineligible::WrongRegion));
+            assert_eq!(check(&placed(Some(b""), &[])), Err(Ineligible::WrongRegion));
+            assert_eq!(check(&placed(None, &[b"cpu", b"gpu"])), Err(Ineligible::MissingLabel));
+            assert_eq!(check(&placed(None, &[b"cp"])), Err(Ineligible::MissingLabel));
+            // The region is checked before the labels.
+            assert_eq!(check(&placed(Some(b"us"), &[b"gpu"])), Err(Ineligible::WrongRegion));
+            // After moving and relabelling, the same placement admits it.
+            let moved = ProfileSpec::<Test> {
+                region: b"us".to_vec(),
+                labels: vec![b"sgx".to_vec(), b"gpu".to_vec()],
+                ..profile(2, 10)
+            };
+            assert_ok!(Providers::update_profile(RuntimeOrigin::signed(1), moved));
+            assert_eq!(check(&placed(Some(b"us"), &[b"gpu"])), Ok(10));
+            assert_eq!(check(&placed(Some(b"us"), &[b"gpu", b"sgx"])), Ok(10));
+            assert_eq!(check(&placed(Some(b"eu-west"), &[b"cpu"])), Err(Ineligible::WrongRegion));
+        });
+    }
+
+    #[test]
+    fn a_placement_is_bounded_as_profiles_are() {
+        // The mock's bounds: regions of 16 bytes, 4 labels of 8 bytes.
+        let bound = |region: Option<Vec<u8>>, labels: Vec<Vec<u8>>| {
+            PlacementSpec { region, labels }.bounded::<ConstU32<16>, ConstU32<4>, ConstU32<8>>().map(|_| ())
+        };
+        use tessera_traits::PlacementTooLarge::*;
+        assert_eq!(bound(Some(vec![b'r'; 16]), vec![vec![b'l'; 8]; 4]), Ok(()));
+        assert_eq!(bound(Some(vec![b'r'; 17]), vec![]), Err(RegionTooLong));
+        assert_eq!(bound(None, vec![vec![b'l'; 1]; 5]), Err(TooManyLabels));
+        assert_eq!(bound(None, vec![vec![b'l'; 9]]), Err(LabelTooLong));
+        assert!(Placement::<Vec<u8>, Vec<Vec<u8>>>::default().is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_runtime::{traits::Saturating, Perbill};
 use tessera_primitives::reputation::Reputation;
-use tessera_traits::SlashReason;
+use tessera_traits::{BoundedPlacement, Requirements, SlashReason};
 
 use crate::{BalanceOf, Config};
 
@@ -36,6 +36,14 @@ pub type Profile<T> = ProviderProfile<
 
 /// A profile as `register` and `update_profile` take it.
 pub type ProfileSpec<T> = ProviderProfile<BalanceOf<T>, alloc::vec::Vec<u8>, alloc::vec::Vec<alloc::vec::Vec<u8>>>;
+
+/// A placement in the profiles' own bounds (`MaxRegionLen`, `MaxLabels`, `MaxLabelLen`):
+/// what a job can require of a profile. A larger one could never be met.
+pub type JobPlacement<T> =
+    BoundedPlacement<<T as Config>::MaxRegionLen, <T as Config>::MaxLabels, <T as Config>::MaxLabelLen>;
+
+/// What a job requires of a provider: its terms and its placement.
+pub type JobRequirements<T> = Requirements<BalanceOf<T>, JobPlacement<T>>;
 
 /// Stake on its way out: still held (and slashable) until `unlock_at`.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound)]

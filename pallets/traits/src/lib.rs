@@ -5,18 +5,110 @@
 //! providers or programs pallet, so either can be replaced (or mocked in tests).
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_runtime::{traits::Zero, DispatchError, DispatchResult, Perbill, Permill};
+use sp_runtime::{
+    traits::{Get, Zero},
+    BoundedVec, DispatchError, DispatchResult, Perbill, Permill,
+};
 pub use tessera_primitives::{reputation::Outcome, ProgramId};
 
-/// What a job asks of the providers that serve it.
-#[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Requirements<Balance> {
+/// What a job asks of the providers that serve it: terms (reputation, price) and a
+/// [`Placement`].
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct Requirements<Balance, Placement> {
     /// Lowest acceptable reputation score.
     pub min_reputation: Permill,
     /// Highest acceptable price per unit of fuel.
     pub max_price_per_fuel: Balance,
+    /// Where the job must run (a [`BoundedPlacement`] in the registry's bounds).
+    pub placement: Placement,
+}
+
+/// Where a job must run: in one region (when `region` is `Some`) and on a provider that
+/// advertises every one of `labels`. Regions and labels are free-form bytes, compared
+/// exactly, against the `region` and `labels` of the provider's profile. Generic over its
+/// containers, so one definition serves the call and the storage: a requester sends a
+/// [`PlacementSpec`] (plain vectors, so an over-long region or label still decodes and gets a
+/// named error), the chain keeps a [`BoundedPlacement`] in the provider registry's own bounds
+/// (a requirement no profile could meet is refused when the job is posted).
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, Default,
+)]
+pub struct Placement<Region, Labels> {
+    /// The one region the provider must advertise; `None`: any region.
+    pub region: Option<Region>,
+    /// Labels the provider must all advertise (in any order, among others); empty: none.
+    pub labels: Labels,
+}
+
+/// A placement as a call takes it.
+pub type PlacementSpec = Placement<Vec<u8>, Vec<Vec<u8>>>;
+
+/// A placement bounded as the provider registry bounds profiles: a region of at most
+/// `RegionLen` bytes, at most `MaxLabels` labels of at most `LabelLen` bytes each.
+pub type BoundedPlacement<RegionLen, MaxLabels, LabelLen> =
+    Placement<BoundedVec<u8, RegionLen>, BoundedVec<BoundedVec<u8, LabelLen>, MaxLabels>>;
+
+/// Why a [`PlacementSpec`] does not fit the registry's bounds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PlacementTooLarge {
+    /// The region is longer than the registry's longest region.
+    RegionTooLong,
+    /// More labels than a profile may have.
+    TooManyLabels,
+    /// A label is longer than the registry's longest label.
+    LabelTooLong,
+}
+
+impl PlacementSpec {
+    /// Whether this asks for nothing (any provider meets it).
+    pub fn is_empty(&self) -> bool {
+        self.region.is_none() && self.labels.is_empty()
+    }
+
+    /// The placement in the bounds `RegionLen`, `MaxLabels`, `LabelLen`, or which part is too
+    /// large.
+    pub fn bounded<RegionLen: Get<u32>, MaxLabels: Get<u32>, LabelLen: Get<u32>>(
+        self,
+    ) -> Result<BoundedPlacement<RegionLen, MaxLabels, LabelLen>, PlacementTooLarge> {
+        let Placement { region, labels } = self;
+        let region = region.map(|r| r.try_into().map_err(|_| PlacementTooLarge::RegionTooLong)).transpose()?;
+        if labels.len() > MaxLabels::get() as usize {
+            return Err(PlacementTooLarge::TooManyLabels);
+        }
+        let labels: Vec<BoundedVec<u8, LabelLen>> = labels
+            .into_iter()
+            .map(|l| l.try_into().map_err(|_| PlacementTooLarge::LabelTooLong))
+            .collect::<Result<_, _>>()?;
+        let labels = labels.try_into().map_err(|_| PlacementTooLarge::TooManyLabels)?;
+        Ok(Placement { region, labels })
+    }
+}
+
+impl<RegionLen, MaxLabels, LabelLen> BoundedPlacement<RegionLen, MaxLabels, LabelLen> {
+    /// Whether this asks for nothing (any provider meets it).
+    pub fn is_empty(&self) -> bool {
+        self.region.is_none() && self.labels.is_empty()
+    }
+
+    /// Whether a provider advertising `region` and `labels` meets this placement: its region
+    /// is the required one ([`Ineligible::WrongRegion`] otherwise) and it has every required
+    /// label ([`Ineligible::MissingLabel`] otherwise). Bytes are compared exactly.
+    pub fn met_by<Label: AsRef<[u8]>>(&self, region: &[u8], labels: &[Label]) -> Result<(), Ineligible> {
+        if self.region.as_ref().is_some_and(|r| r.as_slice() != region) {
+            return Err(Ineligible::WrongRegion);
+        }
+        for wanted in self.labels.iter() {
+            if !labels.iter().any(|l| l.as_ref() == wanted.as_slice()) {
+                return Err(Ineligible::MissingLabel);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why a provider may not take a job. Each maps to a named error of the caller.
@@ -38,6 +130,10 @@ pub enum Ineligible {
     PriceTooHigh,
     /// Every unit of advertised capacity is in use.
     NoCapacity,
+    /// The provider's region is not the one the job's placement requires.
+    WrongRegion,
+    /// The provider lacks a label the job's placement requires.
+    MissingLabel,
 }
 
 /// Why a slash happens (recorded with it, shown in events).
@@ -58,11 +154,22 @@ pub trait ProviderRegistry<AccountId> {
     /// The currency amount type.
     type Balance: Zero;
 
-    /// Checks that `who` may take a replica slot under `req`; returns its price per fuel.
-    fn check_eligible(who: &AccountId, req: &Requirements<Self::Balance>) -> Result<Self::Balance, Ineligible>;
+    /// Longest region of a profile (and so of a placement anyone can meet).
+    type MaxRegionLen: Get<u32>;
+    /// Most labels of a profile.
+    type MaxLabels: Get<u32>;
+    /// Longest label of a profile.
+    type MaxLabelLen: Get<u32>;
+
+    /// Checks that `who` may take a replica slot under `req` (terms and placement); returns
+    /// its price per fuel.
+    fn check_eligible(
+        who: &AccountId,
+        req: &Requirements<Self::Balance, BoundedPlacement<Self::MaxRegionLen, Self::MaxLabels, Self::MaxLabelLen>>,
+    ) -> Result<Self::Balance, Ineligible>;
 
     /// Whether `who` is registered, live, not in maintenance and staked at least the minimum
-    /// (what a juror must be).
+    /// (what a juror must be; a job's placement does not restrict its jurors, who only verify).
     fn is_active(who: &AccountId) -> bool;
 
     /// Takes one unit of `who`'s capacity for a live assignment.

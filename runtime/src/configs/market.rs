@@ -181,11 +181,12 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarkHelper {
     fn register_provider(who: &AccountId) {
         use frame_support::traits::fungible::Mutate;
         Balances::set_balance(who, 1_000_000 * UNIT);
+        let widest = pallet_market::widest_placement::<Runtime>();
         let profile = pallet_providers::ProfileSpec::<Runtime> {
             capacity: 64,
             price_per_fuel: 1,
-            region: Default::default(),
-            labels: Default::default(),
+            region: widest.region.unwrap_or_default(),
+            labels: widest.labels,
         };
         Providers::register(crate::RuntimeOrigin::signed(who.clone()), 10 * MinProviderStake::get(), profile)
             .expect("a funded account can register");
