@@ -89,12 +89,18 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("tessera"),
     impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
     authoring_version: 1,
-    spec_version: 105,
+    spec_version: 106,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
-    transaction_version: 1,
+    transaction_version: 2,
     system_version: 1,
 };
+
+/// The next spec version's blob (`WASM_BINARY` etc., see build.rs), for upgrade tests.
+#[cfg(feature = "std")]
+pub mod next {
+    include!(concat!(env!("OUT_DIR"), "/wasm_binary_next.rs"));
+}
 
 /// Time and token units.
 pub mod units {

@@ -376,7 +376,8 @@ async fn failover_and_a_validator_down(world: &mut World) -> Signer {
         network_best.saturating_sub(best_at_kill),
         restarted.elapsed().as_secs_f64()
     );
-    world.until("Bob to author again", 120, || async { (authored(&world.net.node("bob").log) > authored_before).then_some(()) }).await;
+    let bob_log = world.net.node("bob").log.clone();
+    world.until("Bob to author again", 120, || async { (authored(&bob_log) > authored_before).then_some(()) }).await;
     world.until("Bob's node to peer again", 60, || async { (peers(&bob).await >= 3).then_some(()) }).await;
     eve
 }
@@ -693,7 +694,7 @@ async fn chaos_adversaries_among_honest_workers(world: &mut World) {
             match e {
                 // Every honest reveal is paid exactly its fuel at its price (1 planck).
                 Event::Market(Market::Revealed { provider, receipt, .. }) if honest.contains(provider) => {
-                    assert_eq!(codec::Encode::encode(receipt), codec::Encode::encode(&receipts[job]), "job {job}: an honest receipt");
+                    assert_eq!(tessera_client::convert::receipt_from_chain(receipt), receipts[job], "job {job}: an honest receipt");
                     assert_eq!(paid(provider), Some(Balance::from(receipt.fuel_used)), "job {job}: honest {provider} paid what it earned");
                     paid_to_honest += 1;
                 },

@@ -19,7 +19,11 @@ impl Runtime {
     /// The runtime built by this crate's build script, in the executor a node uses for blocks
     /// (compiled, the default heap).
     pub fn new() -> Runtime {
-        let blob = tessera_runtime::WASM_BINARY.expect("the runtime's wasm is built");
+        Runtime::of(tessera_runtime::WASM_BINARY.expect("the runtime's wasm is built"))
+    }
+
+    /// Another blob (the next spec version's) in the same executor.
+    pub fn of(blob: &'static [u8]) -> Runtime {
         let executor = WasmExecutor::builder()
             .with_execution_method(WasmExecutionMethod::default())
             .with_onchain_heap_alloc_strategy(HeapAllocStrategy::Static { extra_pages: 2048 })
@@ -37,5 +41,15 @@ impl Runtime {
         let (result, _) = self.executor.call(&mut ext, &runtime_code, "TesseraApi_referee", &args, CallContext::Onchain { import: false });
         let bytes = result.expect("the runtime answers");
         Decode::decode(&mut &bytes[..]).expect("the answer decodes")
+    }
+
+    /// `Core_version`: the version the blob reports when called (not its embedded section).
+    #[allow(dead_code)]
+    pub fn version(&mut self) -> sp_version::RuntimeVersion {
+        let runtime_code = RuntimeCode { code_fetcher: &self.code, heap_pages: None, hash: vec![0x7f; 32] };
+        let mut ext = self.ext.ext();
+        let (result, _) = self.executor.call(&mut ext, &runtime_code, "Core_version", &[], CallContext::Offchain);
+        let bytes = result.expect("the runtime answers");
+        Decode::decode(&mut &bytes[..]).expect("the version decodes")
     }
 }
