@@ -30,7 +30,11 @@ cargo build --locked --workspace --bins --tests "${features[@]}"
 echo "[test] built in $(( $(date +%s) - start )) s"
 
 echo "[test] cargo test --workspace"
-cargo test --locked --workspace "${features[@]}" -- --test-threads 2
+cargo test --locked --workspace --no-fail-fast "${features[@]}" -- --test-threads 2
+if [ -f "$CARGO_TARGET_DIR/network-figures.txt" ]; then
+    echo "[test] the network test's figures:"
+    cat "$CARGO_TARGET_DIR/network-figures.txt"
+fi
 
 # The pallets' benchmark test suites (impl_benchmark_test_suite!) run each benchmark once
 # against the pallet's mock runtime. They need the runtime-benchmarks feature, which the

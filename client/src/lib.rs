@@ -294,7 +294,13 @@ impl Client {
     /// Signs `call` as `signer`, submits it and waits until it is in a best block; returns its
     /// events, or its dispatch error by name.
     pub async fn submit<Call: Payload>(&self, signer: &Signer, call: &Call) -> Result<Included, Error> {
-        let at = self.at_finalized().await?;
+        // Signed against the finalized block, which no reorg can take from under the
+        // transaction's mortality checkpoint; but right after a runtime upgrade the finalized
+        // block still runs the old runtime, whose spec version the pool (validating at the best
+        // block) refuses, so then against the best block.
+        let finalized = self.at_finalized().await?;
+        let best = self.at_best().await?;
+        let at = if best.spec_version() != finalized.spec_version() { best } else { finalized };
         at.transactions().validate(call).map_err(|e| Error::Incompatible { what: e.to_string() })?;
         let who = signer.account();
         let nonce = self.next_nonce(&who).await?;

@@ -38,7 +38,9 @@ async fn daemon(config: Config) -> anyhow::Result<()> {
     if config.json_logs {
         tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        // Colours only on a terminal: a log file or journald gets plain text.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        tracing_subscriber::fmt().with_ansi(ansi).with_env_filter(filter).init();
     }
     let signer = Signer::from_suri(&config.suri).context("the provider key (--suri)")?;
     let registry = prometheus_endpoint::Registry::new_custom(None, None).context("the metrics registry")?;

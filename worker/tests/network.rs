@@ -52,9 +52,25 @@ use tessera_primitives::{JobId, Receipt};
 
 use chain::runtime_types::pallet_market::pallet::Event as Market;
 
-/// Prints a figure for the closing note and docs.
+/// Prints a figure for the closing note and docs, and appends it to
+/// `$CARGO_TARGET_DIR/network-figures.txt`, which scripts/test.sh prints after the tests.
 macro_rules! figure {
-    ($($arg:tt)*) => { eprintln!("[network] {}", format!($($arg)*)) };
+    ($($arg:tt)*) => {{
+        let line = format!("[network] {}", format!($($arg)*));
+        eprintln!("{line}");
+        record_figure(&line);
+    }};
+}
+
+fn figures_file() -> std::path::PathBuf {
+    binary("tessera-node").parent().and_then(|d| d.parent()).expect("target dir").join("network-figures.txt")
+}
+
+fn record_figure(line: &str) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(figures_file()) {
+        let _ = writeln!(f, "{line}");
+    }
 }
 
 fn signer(suri: &str) -> Signer {
@@ -153,7 +169,7 @@ impl World {
                 max_output_len: 1024,
                 claim_timeout,
                 execution_timeout: 20,
-                challenge_window: 8,
+                challenge_window: 10,
             },
             input: Input::Inline(input.to_vec()),
             placement: Placement {
@@ -252,6 +268,7 @@ fn faults_of<'a>(events: &'a [Event], who: &'a AccountId) -> impl Iterator<Item 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_serve_the_market_through_faults() {
+    let _ = std::fs::remove_file(figures_file());
     let dir = tempfile::tempdir().expect("temp dir");
     let net = Network::start(dir.path(), Duration::from_secs(600)).await;
     figure!("bring-up: zombienet start to four nodes answering JSON-RPC in {:.1} s", net.bring_up.as_secs_f64());
