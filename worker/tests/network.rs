@@ -96,12 +96,15 @@ impl World {
         let name = suri.trim_start_matches("//").replace("//", "-").to_lowercase();
         let urls: Vec<String> = nodes.iter().map(|n| self.net.nodes.iter().find(|x| x.name == *n).expect("node").url.clone()).collect();
         let mut cmd = Command::new(binary("tessera-worker"));
-        cmd.args(["--node", &urls.join(","), "--suri", suri, "--register-stake", "2000", "--register-capacity", "4"])
+        cmd.args(["--node", &urls.join(","), "--suri", suri, "--register-stake", "2000"])
             .args(["--register-price", "0.000000000001"])
             .arg("--data-dir")
             .arg(self.dir.path().join(format!("data-{name}")))
             .args(extra)
             .env("RUST_LOG", "info");
+        if !extra.contains(&"--register-capacity") {
+            cmd.args(["--register-capacity", "4"]);
+        }
         let process = Process::spawn(cmd, self.dir.path().join(format!("worker-{name}.log")));
         self.workers.push(process);
     }
