@@ -32,6 +32,7 @@ impl Runtime {
         Runtime { executor, code: WrappedRuntimeCode(blob.into()), ext: sp_io::TestExternalities::default() }
     }
 
+    #[allow(dead_code)]
     /// `TesseraApi_referee`: the referee's dry run, the same function the market's referee call
     /// executes, inside the runtime.
     pub fn referee(&mut self, code: &[u8], input: &[u8], fuel: u64, max_output_len: u32) -> Result<(Receipt, Vec<u8>), RefereeRefusal> {
