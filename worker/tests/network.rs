@@ -18,7 +18,11 @@
 //! 5. a runtime upgrade while jobs are in flight: `tessera-try-runtime on-runtime-upgrade` runs
 //!    the next runtime's migrations and checks against the network's state, sudo `set_code`
 //!    enacts it (spec_version + 1), every node runs it, the jobs in flight settle and the
-//!    workers go on with the new metadata.
+//!    workers go on with the new metadata;
+//! 6. chaos: a liar, a worker that withholds its reveals and one that claims and vanishes
+//!    (kill -9, never back) among honest workers, over 24 jobs: every honest provider is paid
+//!    what it earned, every misbehaviour is penalised, and the sum of all balances moves only
+//!    by the recorded emission less the transaction fees burned.
 //!
 //! Figures (bring-up time, finality lag, catch-up time) are printed as `[network]` lines; run
 //! with `--nocapture` to see them.
@@ -286,6 +290,7 @@ async fn four_validators_serve_the_market_through_faults() {
     a_job_posted_through_one_node_settles_through_the_others(&mut world, eve).await;
     jobs_go_only_where_their_placement_allows(&mut world).await;
     a_runtime_upgrade_while_jobs_are_in_flight(&mut world).await;
+    chaos_adversaries_among_honest_workers(&mut world).await;
 }
 
 /// Phase 1.
@@ -584,4 +589,182 @@ async fn jobs_go_only_where_their_placement_allows(world: &mut World) {
         assert!(events.iter().all(|e| !matches!(e, Event::Market(Market::SlotClaimed { job: j, .. }) if *j == job)), "job {job} unclaimed");
         figure!("job {job} unmatched: {}", reason.describe());
     }
+}
+
+/// Phase 6.
+async fn chaos_adversaries_among_honest_workers(world: &mut World) {
+    use chain::runtime_types::{frame_system::AccountInfo, pallet_balances::types::AccountData};
+    let requester = signer("//Alice//stash");
+    // Three pools, each with its own adversary and the two honest workers, so every job (two
+    // replicas; a provider takes at most one slot of a job) has at least one honest replica.
+    let pools = ["pool-lie", "pool-withhold", "pool-vanish"];
+    let (honest1, honest2) = (signer("//Charlie//stash"), signer("//Dave//stash"));
+    let (liar, withholder, vanisher) = (signer("//Bob//stash"), signer("//Eve//stash"), signer("//Ferdie//stash"));
+    let all_pools = pools.join(",");
+    world.worker("//Charlie//stash", &["alice", "bob"], &["--register-label", &all_pools, "--register-capacity", "8"]);
+    world.worker("//Dave//stash", &["charlie", "dave"], &["--register-label", &all_pools, "--register-capacity", "8"]);
+    world.worker("//Bob//stash", &["bob", "alice"], &["--register-label", "pool-lie", "--dishonest-for-tests", "--audit", "false"]);
+    world.worker("//Eve//stash", &["dave", "alice"], &["--register-label", "pool-withhold", "--withhold-reveals-for-tests", "--audit", "false"]);
+    world.registered(&[&honest1, &honest2, &liar, &withholder]).await;
+
+    let at_start = world.client.at_finalized().await.expect("finalized");
+    let start = at_start.block_number();
+    let issuance = |at: &tessera_client::AtBlock| {
+        let at = at.clone();
+        async move {
+            let total = at.storage().try_fetch(chain::storage().balances().total_issuance().unvalidated(), ()).await.expect("issuance");
+            let emitted = at.storage().try_fetch(chain::storage().market().total_emitted().unvalidated(), ()).await.expect("emitted");
+            let total: Balance = total.map(|v| v.decode().expect("decodes")).unwrap_or(0);
+            let emitted: Balance = emitted.map(|v| v.decode().expect("decodes")).unwrap_or(0);
+            (total, emitted)
+        }
+    };
+    let (issued_before, emitted_before): (Balance, Balance) = issuance(&at_start).await;
+
+    let mut jobs = Vec::new();
+    for round in 0..8u32 {
+        for pool in pools {
+            let input = tessera_examples::input::hash_chain(1_000 + round, pool.as_bytes());
+            let job = world.post_placed(&requester, &input, 2, 10_000_000, None, &[pool], 60).await;
+            jobs.push((job, input));
+        }
+    }
+    // The vanisher is not kept in the world: it starts once the jobs are posted and
+    // is killed with -9 as soon as it holds a slot, before it can commit, and stays away.
+    let name = "ferdie-stash";
+    let url = world.net.nodes[2].url.clone();
+    let mut vanishing = Process::spawn(
+        {
+            let mut cmd = Command::new(binary("tessera-worker"));
+            cmd.args(["--node", &url, "--suri", "//Ferdie//stash", "--register-stake", "2000", "--register-capacity", "4"])
+                .args(["--register-price", "0.000000000001", "--register-label", "pool-vanish", "--audit", "false"])
+                .arg("--data-dir")
+                .arg(world.dir.path().join(format!("data-{name}")))
+                .env("RUST_LOG", "info");
+            cmd
+        },
+        world.dir.path().join(format!("worker-{name}.log")),
+    );
+    world.registered(&[&vanisher]).await;
+    let vanisher_account = tessera_client::api_account(&vanisher.account());
+    world
+        .until("the vanisher's claim", 180, || async {
+            for (job, _) in &jobs {
+                let Some(live) = world.client.rpc().job(*job, None).await.ok().flatten().and_then(|v| v.live) else { continue };
+                if live.slots.iter().any(|s| s.provider == vanisher_account) {
+                    return Some(());
+                }
+            }
+            None
+        })
+        .await;
+    vanishing.kill9();
+
+    let mut end = start;
+    for (job, _) in &jobs {
+        end = end.max(world.ended(*job, 900).await);
+    }
+    // Slashes are scheduled, not yet applied (SlashDeferral is a day): scheduled stake stays held,
+    // so the funds below balance at any block.
+    let at_end = world.client.at_finalized().await.expect("finalized");
+    let end = at_end.block_number();
+    let events = world.events(start + 1, end).await;
+
+    let receipts: BTreeMap<JobId, Receipt> =
+        jobs.iter().map(|(job, input)| (*job, world.honest_receipt(input, 10_000_000))).collect();
+    let honest = [honest1.account(), honest2.account(), signer("//Eve").account(), signer("//Ferdie").account()];
+    let (mut lies, mut withheld, mut vanished) = (0, 0, 0);
+    let mut paid_to_honest = 0;
+    for (job, _) in &jobs {
+        let view = world.client.rpc().job(*job, None).await.expect("tessera_job").expect("known");
+        let result = view.result.expect("ended");
+        assert_eq!(result.receipt, Some(receipts[job]), "job {job} ({:?}) has the honest result", view.status);
+        let of_job = |e: &&Event| match e {
+            Event::Market(m) => match m {
+                Market::Revealed { job: j, .. } |
+                Market::Committed { job: j, .. } |
+                Market::SlotClaimed { job: j, .. } |
+                Market::ReplicaPaid { job: j, .. } |
+                Market::Faulted { job: j, .. } |
+                Market::WrongResult { job: j, .. } => j == job,
+                _ => false,
+            },
+            _ => false,
+        };
+        let mine: Vec<&Event> = events.iter().filter(of_job).collect();
+        let paid = |who: &AccountId| {
+            mine.iter().find_map(|e| match e {
+                Event::Market(Market::ReplicaPaid { provider, payment, .. }) if provider == who => Some(*payment),
+                _ => None,
+            })
+        };
+        for e in &mine {
+            match e {
+                // Every honest reveal is paid exactly its fuel at its price (1 planck).
+                Event::Market(Market::Revealed { provider, receipt, .. }) if honest.contains(provider) => {
+                    assert_eq!(tessera_client::convert::receipt_from_chain(receipt), receipts[job], "job {job}: an honest receipt");
+                    assert_eq!(paid(provider), Some(Balance::from(receipt.fuel_used)), "job {job}: honest {provider} paid what it earned");
+                    paid_to_honest += 1;
+                },
+                Event::Market(Market::Revealed { provider, .. }) if *provider == liar.account() => {
+                    lies += 1;
+                    assert!(mine.iter().any(|e| matches!(e, Event::Market(Market::WrongResult { provider: p, slashed, .. }) if *p == liar.account() && *slashed > 0)), "job {job}: the lie is slashed");
+                },
+                Event::Market(Market::Committed { provider, .. }) if *provider == withholder.account() => {
+                    withheld += 1;
+                    assert!(mine.iter().any(|e| matches!(e, Event::Market(Market::Faulted { who, duty: chain::runtime_types::pallet_market::pallet::Duty::Reveal, slashed, .. }) if *who == withholder.account() && *slashed > 0)), "job {job}: the withheld reveal is penalised");
+                },
+                // A slot the vanisher claimed and abandoned (it may have served one honestly in
+                // the moment before it was killed: that one is paid like any honest reveal).
+                Event::Market(Market::SlotClaimed { provider, .. }) if *provider == vanisher.account() => {
+                    let revealed = mine.iter().any(|e| matches!(e, Event::Market(Market::Revealed { provider: p, .. }) if *p == vanisher.account()));
+                    if !revealed {
+                        vanished += 1;
+                        assert!(mine.iter().any(|e| matches!(e, Event::Market(Market::Faulted { who, slashed, .. }) if *who == vanisher.account() && *slashed > 0)), "job {job}: the abandoned slot is penalised");
+                    }
+                },
+                Event::Market(Market::Revealed { provider, receipt, .. }) if *provider == vanisher.account() => {
+                    assert_eq!(paid(provider), Some(Balance::from(receipt.fuel_used)), "job {job}: the vanisher's one honest reveal is paid");
+                },
+                _ => {},
+            }
+        }
+        for adversary in [&liar, &withholder] {
+            assert_eq!(paid(&adversary.account()), None, "job {job}: {} is paid nothing", adversary.address());
+        }
+    }
+    for who in &honest {
+        assert_eq!(faults_of(&events, who).count(), 0, "honest {who} was never penalised");
+    }
+    assert!(lies > 0 && withheld > 0 && vanished > 0, "every adversary misbehaved: {lies} lies, {withheld} withheld, {vanished} vanished");
+    figure!("chaos: {} jobs, {paid_to_honest} honest replicas paid, {lies} lies slashed, {withheld} withheld reveals and {vanished} abandoned slots penalised", jobs.len());
+
+    // Funds: the total issuance moved by exactly the emission recorded, less the fees burned
+    // and any dust; and it is the sum of every account's balance.
+    let (issued_after, emitted_after): (Balance, Balance) = issuance(&at_end).await;
+    let fees: Balance = fees(&events).values().sum();
+    let dust: Balance = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Balances(chain::runtime_types::pallet_balances::pallet::Event::DustLost { amount, .. }) => Some(*amount),
+            _ => None,
+        })
+        .sum();
+    let minted: Balance = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Market(Market::ReplicaPaid { reward, .. } | Market::JurorRewarded { reward, .. }) => Some(*reward),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(emitted_after - emitted_before, minted, "TotalEmitted is the emission the events record");
+    assert_eq!(issued_after as i128 - issued_before as i128, minted as i128 - fees as i128 - dust as i128, "issuance moves only by emission, fees and dust");
+    let mut sum: Balance = 0;
+    let mut accounts = at_end.storage().iter(chain::storage().system().account().unvalidated(), ()).await.expect("accounts");
+    while let Some(entry) = futures::StreamExt::next(&mut accounts).await {
+        let info: AccountInfo<u32, AccountData<Balance>> = entry.expect("entry").value().decode().expect("decodes");
+        sum += info.data.free + info.data.reserved;
+    }
+    assert_eq!(sum, issued_after, "the sum of every account's balance is the total issuance");
+    figure!("chaos: issuance {issued_before} -> {issued_after}: emission {minted}, fees burned {fees}, dust {dust}");
 }
