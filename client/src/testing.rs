@@ -28,6 +28,25 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The repository's root. Found at run time from the directory `cargo test` runs the test in
+/// (a crate of the workspace, one level down), not from the path this crate was compiled at:
+/// the target dir is shared between clones (CI builds a fresh clone elsewhere into it), and a
+/// compile-time path would point into whichever clone last compiled this crate.
+pub fn repo_root() -> PathBuf {
+    let has_scripts = |dir: &Path| dir.join("scripts/zombienet.sh").is_file();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        dirs.push(dir.into());
+    }
+    if let Ok(dir) = std::env::current_dir() {
+        dirs.push(dir);
+    }
+    dirs.into_iter()
+        .flat_map(|d| d.ancestors().map(Path::to_path_buf).collect::<Vec<_>>())
+        .find(|d| has_scripts(d))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
 /// A child process, killed (SIGKILL) when dropped.
 pub struct Process {
     child: Child,
@@ -244,7 +263,7 @@ impl Network {
             .expect("tessera-node build-spec");
         assert!(out.status.success(), "build-spec failed");
         std::fs::write(&spec, out.stdout).expect("chain spec written");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/zombienet.sh");
+        let script = repo_root().join("scripts/zombienet.sh");
         let zn = dir.join("zn");
         let mut cmd = Command::new(script);
         cmd.arg("spawn").arg(&zn).env("TESSERA_NODE", &node).env("TESSERA_CHAIN_SPEC", &spec);
