@@ -257,6 +257,11 @@ impl Client {
         self.chain.at_block(number).await.map_err(subxt_error)
     }
 
+    /// The chain at the best chain's block `number`.
+    pub async fn at_number(&self, number: u64) -> Result<AtBlock, Error> {
+        self.chain.at_block(number).await.map_err(subxt_error)
+    }
+
     /// The chain at block `hash`.
     pub async fn at(&self, hash: H256) -> Result<AtBlock, Error> {
         self.chain.at_block(hash).await.map_err(subxt_error)
@@ -271,6 +276,12 @@ impl Client {
             .as_str()
             .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
             .ok_or_else(|| Error::NotFound("the best header's number".into()))
+    }
+
+    /// Best blocks as they come (subscription): each block the node imports onto its best
+    /// fork. After a reorg the next one's parent is not the previous one.
+    pub async fn best_blocks(&self) -> Result<subxt::client::Blocks<TesseraConfig>, Error> {
+        self.chain.stream_best_blocks().await.map_err(subxt_error)
     }
 
     /// Finalized blocks as they come (subscription).

@@ -75,7 +75,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("tessera"),
     impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
     authoring_version: 1,
-    spec_version: 105,
+    spec_version: 106,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 2,
@@ -89,7 +89,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("tessera"),
     impl_name: alloc::borrow::Cow::Borrowed("tessera-node"),
     authoring_version: 1,
-    spec_version: 106,
+    spec_version: 107,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 2,
@@ -232,6 +232,9 @@ mod runtime {
 
     #[runtime::pallet_index(7)]
     pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
+
+    #[runtime::pallet_index(8)]
+    pub type Utility = pallet_utility;
 
     // Tessera's marketplace pallets.
     #[runtime::pallet_index(20)]

@@ -8,6 +8,7 @@
 //! metrics = "127.0.0.1:9616"
 //! audit = true
 //! max_fuel = 50000000000
+//! execute_first_fuel = 10000000000  # execute, then claim and commit in one block, up to this fuel limit
 //! wall_clock_secs = 120
 //! log_format = "json"            # or "text"
 //!
@@ -26,6 +27,9 @@ use serde::Deserialize;
 use tessera_client::parse_tsr;
 
 use crate::worker::{Registration, Settings};
+
+/// Default of `--execute-first-fuel`: ten blocks' worth of the runtime's `FuelPerBlock`.
+pub const DEFAULT_EXECUTE_FIRST_FUEL: u64 = 10_000_000_000;
 
 /// Command-line flags (each also readable from its environment variable).
 #[derive(Parser, Debug, Default)]
@@ -68,6 +72,12 @@ pub struct Flags {
     /// Skip jobs whose fuel limit is above this.
     #[arg(long, env = "TESSERA_MAX_FUEL")]
     pub max_fuel: Option<u64>,
+    /// Jobs with at most this fuel limit are executed before they are claimed, then claimed
+    /// and committed in one transaction (`utility.batch_all`), which saves a block per job;
+    /// larger jobs are claimed first (an execution lost to a faster claimer is wasted). 0: always
+    /// claim first. Default 10,000,000,000 (ten blocks' worth of the protocol's FuelPerBlock).
+    #[arg(long, env = "TESSERA_EXECUTE_FIRST_FUEL")]
+    pub execute_first_fuel: Option<u64>,
     /// Wall-clock cap of one execution, in seconds.
     #[arg(long, env = "TESSERA_WALL_CLOCK_SECS")]
     pub wall_clock_secs: Option<u64>,
@@ -96,6 +106,7 @@ pub struct File {
     pub metrics: Option<SocketAddr>,
     pub audit: Option<bool>,
     pub max_fuel: Option<u64>,
+    pub execute_first_fuel: Option<u64>,
     pub wall_clock_secs: Option<u64>,
     pub log_format: Option<String>,
     pub register: Option<FileRegistration>,
@@ -178,6 +189,7 @@ impl Config {
                 register,
                 audit: flags.audit.or(file.audit).unwrap_or(true),
                 max_fuel: flags.max_fuel.or(file.max_fuel).unwrap_or(u64::MAX),
+                execute_first_fuel: flags.execute_first_fuel.or(file.execute_first_fuel).unwrap_or(DEFAULT_EXECUTE_FIRST_FUEL),
                 wall_clock: Duration::from_secs(flags.wall_clock_secs.or(file.wall_clock_secs).unwrap_or(120)),
                 fetch: crate::fetch::FetchConfig::default(),
                 #[cfg(feature = "test-hooks")]

@@ -14,6 +14,8 @@ pub const STAGES: [&str; 6] = ["claimed", "committed", "revealed", "paid", "audi
 pub struct Metrics {
     /// Latest finalized block processed.
     pub finalized: Gauge<U64>,
+    /// Latest best block processed (the worker acts on best blocks).
+    pub best: Gauge<U64>,
     /// Jobs that reached each stage with this worker.
     pub stages: CounterVec<U64>,
     /// Extrinsics submitted, by call.
@@ -33,7 +35,7 @@ pub struct Metrics {
     pub rpc_requests: Counter<U64>,
     /// Jobs the worker is tracking, by kind (open, mine, votes, audits).
     pub tracked: GaugeVec<U64>,
-    /// Time to process one finalized block (events, claims, duties), in seconds.
+    /// Time to process one best block (events, claims, duties), in seconds.
     pub block_seconds: Histogram,
 }
 
@@ -45,6 +47,7 @@ impl Metrics {
         };
         Ok(Metrics {
             finalized: register(Gauge::new("tessera_worker_finalized_block", "Latest finalized block processed")?, registry)?,
+            best: register(Gauge::new("tessera_worker_best_block", "Latest best block processed")?, registry)?,
             stages: counter_vec("tessera_worker_jobs_total", "Jobs that reached each stage with this worker", "stage")?,
             submitted: counter_vec("tessera_worker_extrinsics_submitted_total", "Extrinsics submitted", "call")?,
             failed: counter_vec("tessera_worker_extrinsics_failed_total", "Extrinsics refused or failed", "call")?,
@@ -59,7 +62,7 @@ impl Metrics {
             )?,
             block_seconds: register(
                 Histogram::with_opts(
-                    HistogramOpts::new("tessera_worker_block_seconds", "Time to process one finalized block")
+                    HistogramOpts::new("tessera_worker_block_seconds", "Time to process one best block")
                         .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]),
                 )?,
                 registry,

@@ -1,8 +1,20 @@
-//! The provider daemon: follows finalized blocks by subscription and acts on their events.
+//! The provider daemon: follows best blocks by subscription and acts on their events.
+//!
+//! ## Best blocks, and what waits for finality
+//!
+//! The worker acts on each best block as it is imported, not when it is finalized (about two
+//! blocks later), because nothing it does there can cost it when a reorg takes the block back:
+//! a claim, commitment or reveal in a retracted block goes back to the pool, or fails by name
+//! on the new best chain and is retried; a commitment hides its result; the reveal is only
+//! accepted once every replica of the job has committed. When a best block is not the child of
+//! the last one (a reorg, or blocks it did not see), the worker rebuilds what it tracks from
+//! that block. Only deleting a job's salt and output from the database waits until a
+//! finalized block ends the job, since a reorg can undo a best block's `JobEnded`.
+//! (docs/PROTOCOL.md, "Latency", says what a deep reorg could still do.)
 //!
 //! ## What it does per block
 //!
-//! The worker reads the events of each finalized block (one storage read) and updates what it
+//! The worker reads the events of each best block (one storage read) and updates what it
 //! tracks: jobs it might claim (`JobPosted`, `SlotsReopened`), its own replicas (`SlotClaimed`,
 //! `JobAssigned`, `RevealOpened`, `JobEnded`), its juror duties (`CommitteeDrawn`, `Voted`,
 //! `VoteRevealOpened`, `VoteRevealed`), disputes it may have the referee decide
@@ -77,6 +89,9 @@ pub struct Settings {
     pub audit: bool,
     /// Skip jobs with a larger fuel limit.
     pub max_fuel: u64,
+    /// Execute jobs of at most this fuel limit before claiming them, then claim and commit in
+    /// one transaction.
+    pub execute_first_fuel: u64,
     /// Wall-clock cap of one execution.
     pub wall_clock: Duration,
     /// How remote inputs are fetched.
@@ -173,7 +188,7 @@ impl JobInfo {
 /// Where one of this worker's replicas is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
-    /// Claimed; other slots still open. Execute now, commit when assigned.
+    /// Claimed; other slots still open. Execute now and commit.
     Claimed,
     /// Every slot taken: commit.
     Committing,
@@ -211,7 +226,8 @@ struct Tracked {
     open: BTreeSet<JobId>,
     /// Open jobs that appeared in the latest block (checked at once).
     fresh: BTreeSet<JobId>,
-    /// Claims it submitted and has not yet seen included: (terms, block submitted).
+    /// Claims it submitted (or is executing the job for, to claim and commit together) and has
+    /// not yet seen included: (terms, block started).
     claiming: BTreeMap<JobId, (JobInfo, u64)>,
     /// Its replicas.
     mine: BTreeMap<JobId, Replica>,
@@ -230,6 +246,8 @@ struct Tracked {
     capacity_freed: bool,
     /// Block of its last heartbeat on chain, if registered.
     last_heartbeat: Option<u64>,
+    /// Replica slots it may hold at once (its registered capacity), once known.
+    capacity: Option<u32>,
 }
 
 /// Where an execution is.
@@ -345,42 +363,66 @@ impl Worker {
         info!("worker stopped");
     }
 
-    /// Resyncs from the chain, then follows finalized blocks until `shutdown` (`Ok`) or until
-    /// the node stops answering (`Err`).
+    /// Resyncs from the chain, then follows best blocks (and finalized ones, for pruning)
+    /// until `shutdown` (`Ok`) or until the node stops answering (`Err`).
     async fn follow(
         &mut self,
         client: &Arc<Client>,
         shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
     ) -> Result<(), ClientError> {
-        let mut blocks = client.finalized_blocks().await?;
-        let at = client.at_finalized().await?;
+        let mut blocks = client.best_blocks().await?;
+        let mut finalized = client.finalized_blocks().await?;
+        let at = client.at_best().await?;
         let mut constants = self.constants(&at)?;
         let mut spec_version = at.spec_version();
         self.resync(client, &at).await?;
+        let mut last = at.block_hash();
+        let mut current = at;
         loop {
             tokio::select! {
                 _ = &mut *shutdown => return Ok(()),
                 done = self.executed_rx.recv() => {
                     if let Some(done) = done {
-                        let at = client.at_finalized().await?;
-                        self.on_executed(client, &at, done).await;
+                        self.on_executed(client, &current, done).await;
                     }
                 },
-                block = blocks.next() => {
+                block = finalized.next() => {
                     let block = match block {
                         Some(Ok(b)) => b,
                         Some(Err(e)) => return Err(tessera_client::subxt_error(e)),
                         None => return Err(ClientError::NotFound("the finalized-blocks subscription ended".into())),
                     };
+                    let at = block.at().await.map_err(tessera_client::subxt_error)?;
+                    self.on_finalized(&at).await?;
+                    self.metrics.finalized.set(at.block_number());
+                },
+                block = blocks.next() => {
+                    let block = match block {
+                        Some(Ok(b)) => b,
+                        Some(Err(e)) => return Err(tessera_client::subxt_error(e)),
+                        None => return Err(ClientError::NotFound("the best-blocks subscription ended".into())),
+                    };
+                    if block.hash() == last {
+                        continue;
+                    }
                     let started = Instant::now();
+                    let parent = block.header().parent_hash;
                     let at = block.at().await.map_err(tessera_client::subxt_error)?;
                     if at.spec_version() != spec_version {
                         info!(from = spec_version, to = at.spec_version(), "runtime upgraded: decoding with its metadata");
                         spec_version = at.spec_version();
                         constants = self.constants(&at)?;
                     }
+                    if parent != last {
+                        // A reorg, or blocks this worker did not see: their events are not
+                        // ours to replay; the chain at this block is what counts.
+                        info!(block = at.block_number(), "best block is not the child of the last one: resyncing");
+                        self.resync(client, &at).await?;
+                    }
+                    last = at.block_hash();
                     self.on_block(client, &at, &constants).await?;
-                    self.metrics.finalized.set(at.block_number());
+                    current = at.clone();
+                    self.metrics.best.set(at.block_number());
                     self.metrics.block_seconds.observe(started.elapsed().as_secs_f64());
                     self.metrics.rpc_requests.inc_by(client.requests().saturating_sub(self.metrics.rpc_requests.get()));
                     for (kind, n) in [("open", self.tracked.open.len()), ("mine", self.tracked.mine.len()),
@@ -404,13 +446,15 @@ impl Worker {
         })
     }
 
-    /// Rebuilds what it tracks from every live job at `at` (on each (re)connect only).
+    /// Rebuilds what it tracks from every live job at `at` (on each (re)connect, and when a
+    /// best block does not follow the last one).
     async fn resync(&mut self, client: &Client, at: &AtBlock) -> Result<(), ClientError> {
         let hash = at.block_hash();
         self.tracked = Tracked::default();
         let me = tessera_client::api_account(&self.me);
         if let Some(p) = client.rpc().provider(me.clone(), Some(hash)).await? {
             self.tracked.last_heartbeat = Some(u64::from(p.last_heartbeat));
+            self.tracked.capacity = Some(p.capacity);
         }
         let mut from = 0;
         let mut live = 0usize;
@@ -469,7 +513,22 @@ impl Worker {
         }
     }
 
-    /// One finalized block: its events, then the duties they created.
+    /// One finalized block: the jobs it ends are over for good, so their salts and outputs
+    /// leave the database.
+    async fn on_finalized(&mut self, at: &AtBlock) -> Result<(), ClientError> {
+        let events = at.events().fetch().await.map_err(tessera_client::subxt_error)?;
+        for event in events.iter() {
+            let event = event.map_err(tessera_client::subxt_error)?;
+            if let Some(Ok(e)) = event.decode_fields_as::<ev::JobEnded>() {
+                if let Err(err) = self.store.forget(e.job) {
+                    warn!(job = e.job, error = %err, "pruning the database failed");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One best block: its events, then the duties they created.
     async fn on_block(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants) -> Result<(), ClientError> {
         let now = at.block_number();
         let events = at.events().fetch().await.map_err(tessera_client::subxt_error)?;
@@ -489,11 +548,14 @@ impl Worker {
                     // Live (again): what it could not claim while inactive may be claimable now.
                     self.tracked.last_heartbeat = Some(now);
                     self.tracked.capacity_freed = true;
+                    if self.tracked.capacity.is_none() {
+                        self.tracked.capacity = self.settings.register.as_ref().map(|r| r.capacity);
+                    }
                 }
             }
         }
         self.registration_and_heartbeat(client, at, constants).await?;
-        self.claims(client, at).await?;
+        self.claims(client, at, constants).await?;
         self.replica_duties(client, at, constants).await;
         self.start_votes_and_audits(client, at, constants);
         self.in_flight.retain(|_, submitted| now < *submitted + 100);
@@ -628,10 +690,8 @@ impl Worker {
                 info!(job = e.job, "our challenge was upheld");
             }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::JobEnded>() {
+            // The database keeps the job's salt until a finalized block ends it (on_finalized).
             t.forget(e.job);
-            if let Err(err) = self.store.forget(e.job) {
-                warn!(job = e.job, error = %err, "pruning the database failed");
-            }
         }
     }
 
@@ -679,6 +739,7 @@ impl Worker {
                 let me = tessera_client::api_account(&self.me);
                 if let Some(p) = client.rpc().provider(me, Some(at.block_hash())).await? {
                     self.tracked.last_heartbeat = Some(u64::from(p.last_heartbeat));
+                    self.tracked.capacity = Some(p.capacity);
                     self.tracked.capacity_freed = true;
                     return Ok(());
                 }
@@ -705,8 +766,10 @@ impl Worker {
         Ok(())
     }
 
-    /// Claims the jobs it may serve: new ones at once, the rest when its capacity frees.
-    async fn claims(&mut self, client: &Arc<Client>, at: &AtBlock) -> Result<(), ClientError> {
+    /// Claims the jobs it may serve: new ones at once, the rest when its capacity frees. A job
+    /// of at most `execute_first_fuel` is executed first and then claimed and committed in one
+    /// transaction; a larger one is claimed first and committed once executed.
+    async fn claims(&mut self, client: &Arc<Client>, at: &AtBlock, constants: &Constants) -> Result<(), ClientError> {
         if self.tracked.last_heartbeat.is_none() {
             return Ok(());
         }
@@ -716,9 +779,19 @@ impl Worker {
         }
         let (hash, now) = (at.block_hash(), at.block_number());
         let me = tessera_client::api_account(&self.me);
-        self.tracked.claiming.retain(|_, (_, at)| now < *at + RETRY_AFTER_BLOCKS);
+        let executions = &self.tracked.executions;
+        self.tracked.claiming.retain(|job, (_, at)| {
+            now < *at + RETRY_AFTER_BLOCKS || executions.get(&(*job, Purpose::Replica)) == Some(&Run::Running)
+        });
         for job in candidates {
             if self.tracked.mine.contains_key(&job) || self.tracked.claiming.contains_key(&job) {
+                continue;
+            }
+            // Slots held or being claimed never exceed the capacity: a claim (or an execution
+            // done to claim) beyond it would only fail.
+            let busy = (self.tracked.mine.len() + self.tracked.claiming.len()) as u32;
+            if self.tracked.capacity.is_some_and(|c| busy >= c) {
+                self.tracked.open.insert(job);
                 continue;
             }
             match client.rpc().can_claim(job, me.clone(), Some(hash)).await? {
@@ -752,9 +825,15 @@ impl Worker {
                 warn!(job, error = %e, "not claiming: the input cannot be served");
                 continue;
             }
-            info!(job, fuel_limit = info.fuel_limit, "claiming a replica slot");
-            self.tracked.claiming.insert(job, (info, now));
-            self.submit(client, now, job, "claim_slot", chain::transactions().market().claim_slot(job));
+            self.tracked.claiming.insert(job, (info.clone(), now));
+            if info.fuel_limit <= self.settings.execute_first_fuel {
+                // Executed now; claimed and committed together when done (on_executed).
+                debug!(job, fuel_limit = info.fuel_limit, "executing before claiming");
+                self.start_execution(client, at, constants, job, Some(info), Purpose::Replica);
+            } else {
+                info!(job, fuel_limit = info.fuel_limit, "claiming a replica slot");
+                self.submit(client, now, job, "claim_slot", chain::transactions().market().claim_slot(job));
+            }
         }
         Ok(())
     }
@@ -790,7 +869,8 @@ impl Worker {
                 (Stage::Claimed | Stage::Committing, None) => {
                     self.start_execution(client, at, constants, job, Some(replica.info.clone()), Purpose::Replica);
                 },
-                (Stage::Committing, Some(work)) if !replica.committed => self.commit(client, now, job, &work),
+                // A replica commits as soon as it holds its slot and has executed.
+                (Stage::Claimed | Stage::Committing, Some(work)) if !replica.committed => self.commit(client, now, job, &work),
                 (Stage::Revealing, Some(work)) => self.reveal(client, now, job, work),
                 (Stage::Revealing, None) => error!(job, "committed but the salt is not in the database; cannot reveal"),
                 _ => {},
@@ -801,6 +881,23 @@ impl Worker {
     fn commit(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: &Work) {
         let c = commitment(job, &self.me.0, &work.receipt, &work.salt);
         self.submit(client, now, job, "commit", chain::transactions().market().commit(job, H256::from(c.0)));
+    }
+
+    /// Claims a slot of `job` and commits to `work` in one transaction: `batch_all`, so the
+    /// claim stands only with the commitment, and a lost race changes nothing (the salt stays
+    /// in the database until the job ends, in case a slot frees later).
+    fn claim_and_commit(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: &Work) {
+        use chain::runtime_types::{pallet_market::pallet::Call as MarketCall, tessera_runtime::RuntimeCall};
+        let c = H256::from(commitment(job, &self.me.0, &work.receipt, &work.salt).0);
+        info!(job, "executed: claiming a replica slot and committing");
+        if let Some((_, started)) = self.tracked.claiming.get_mut(&job) {
+            *started = now;
+        }
+        let calls = vec![
+            RuntimeCall::Market(MarketCall::claim_slot { job }),
+            RuntimeCall::Market(MarketCall::commit { job, commitment: c }),
+        ];
+        self.submit(client, now, job, "claim_slot", chain::transactions().utility().batch_all(calls));
     }
 
     fn reveal(&mut self, client: &Arc<Client>, now: u64, job: JobId, work: Work) {
@@ -988,6 +1085,12 @@ impl Worker {
             Ok(e) => e,
             Err(e) => {
                 self.tracked.executions.insert((job, done.purpose), Run::Failed(now));
+                if done.purpose == Purpose::Replica && !self.tracked.mine.contains_key(&job) {
+                    // Executed to claim: nothing claimed, nothing to give back.
+                    self.tracked.claiming.remove(&job);
+                    warn!(job, error = %e, "cannot execute; not claiming");
+                    return;
+                }
                 if done.purpose == Purpose::Replica {
                     let failures = self.tracked.failures.entry(job).or_default();
                     *failures += 1;
@@ -1005,7 +1108,11 @@ impl Worker {
         self.tracked.executions.insert((job, done.purpose), Run::Done);
         match done.purpose {
             Purpose::Replica => {
-                let Some(replica) = self.tracked.mine.get(&job).cloned() else { return };
+                // Its slot, or a claim it executed the job for first.
+                let replica = self.tracked.mine.get(&job).cloned();
+                if replica.is_none() && !self.tracked.claiming.contains_key(&job) {
+                    return;
+                }
                 #[cfg(feature = "test-hooks")]
                 if self.settings.dishonest {
                     execution.output.extend_from_slice(b" (forged)");
@@ -1021,8 +1128,12 @@ impl Worker {
                     error!(job, error = %e, "storing the work failed; not committing");
                     return;
                 }
-                if replica.stage == Stage::Committing && !replica.committed {
-                    self.commit(client, now, job, &work);
+                match replica {
+                    Some(r) if !r.committed && matches!(r.stage, Stage::Claimed | Stage::Committing) => {
+                        self.commit(client, now, job, &work);
+                    },
+                    Some(_) => {},
+                    None => self.claim_and_commit(client, now, job, &work),
                 }
             },
             Purpose::Vote => {

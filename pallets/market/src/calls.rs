@@ -184,17 +184,24 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// `commit`: records a replica's commitment; the last one opens the reveals.
+    /// `commit`: records a replica's commitment; the last one, once every slot is claimed,
+    /// opens the reveals. A replica may commit as soon as it holds its slot, while the job is
+    /// still open for other claims: a commitment hides the result, so committing early tells
+    /// nobody anything, and a worker that executed before claiming can claim and commit in one
+    /// block (`utility::batch_all`).
     pub(crate) fn do_commit(who: T::AccountId, id: JobId, commitment: H256) -> DispatchResult {
         let mut job = Self::live_job(id)?;
-        let Phase::Committing(deadline) = job.phase else { return Err(Error::<T>::NotCommitting.into()) };
+        let deadline = match job.phase {
+            Phase::Open(d) | Phase::Committing(d) => d,
+            _ => return Err(Error::<T>::NotCommitting.into()),
+        };
         let now = Self::now();
         ensure!(now <= deadline, Error::<T>::DeadlinePassed);
         let i = job.slot_of(&who).ok_or(Error::<T>::NotReplica)?;
         ensure!(job.slots[i].commitment.is_none(), Error::<T>::AlreadyCommitted);
         job.slots[i].commitment = Some(commitment);
         Self::deposit_event(Event::Committed { job: id, provider: who });
-        if job.slots.iter().all(|s| s.commitment.is_some()) {
+        if job.is_full() && job.slots.iter().all(|s| s.commitment.is_some()) {
             let reveal_until = now.saturating_add(T::RevealTimeout::get());
             Self::transition(id, &mut job, Phase::Revealing(reveal_until));
             Self::deposit_event(Event::RevealOpened { job: id, reveal_until });

@@ -758,7 +758,7 @@ pub mod pallet {
         TooLateToCancel,
         /// The job is not open for claims.
         NotOpen,
-        /// The job is not collecting commitments.
+        /// The job is not collecting commitments (it is past its claims and commitments).
         NotCommitting,
         /// The job is not collecting reveals.
         NotRevealing,
@@ -905,7 +905,9 @@ pub mod pallet {
         }
 
         /// Commits to a receipt: `commitment = tessera_primitives::commitment(job, provider,
-        /// receipt, salt)`. The last commitment opens the reveal phase. Free when it succeeds.
+        /// receipt, salt)`, as soon as the replica holds its slot (while the job is open or
+        /// committing). The last commitment of a full job opens the reveal phase. Free when it
+        /// succeeds.
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::commit())]
         pub fn commit(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResultWithPostInfo {

@@ -606,11 +606,58 @@ mod commit {
     }
 
     #[test]
+    fn a_replica_may_commit_while_the_job_is_still_open() {
+        new_test_ext().execute_with(|| {
+            let (_, job) = setup(2);
+            claim(P[0], job);
+            commit_to(P[0], job, &honest());
+            assert_eq!(last_event(), Event::Committed { job, provider: P[0] });
+            // Still open: the other slot is unclaimed, and one commitment opens nothing.
+            assert!(matches!(phase(job), Phase::Open(_)));
+            assert_noop!(
+                Market::commit(RuntimeOrigin::signed(P[0]), job, H256::repeat_byte(2)),
+                Error::<Test>::AlreadyCommitted
+            );
+            // The last claim starts the commit phase; its claimer's commitment (in the same
+            // block, as `batch_all(claim_slot, commit)` does) opens the reveals at once.
+            claim(P[1], job);
+            assert_eq!(phase(job), Phase::Committing(11));
+            commit_to(P[1], job, &honest());
+            assert_eq!(phase(job), Phase::Revealing(1 + REVEAL_TIMEOUT));
+            check_invariants();
+            // Past the reveals, commitments are refused by name.
+            reveal_as(P[0], job, honest(), OUTPUT);
+            assert_noop!(
+                Market::commit(RuntimeOrigin::signed(P[1]), job, H256::repeat_byte(3)),
+                Error::<Test>::NotCommitting
+            );
+        });
+    }
+
+    #[test]
+    fn an_early_commitment_is_kept_when_the_job_reopens() {
+        new_test_ext().execute_with(|| {
+            // P0 commits early; P1 claims and gives the slot back; P2 takes it and commits.
+            let (_, job) = setup(3);
+            claim(P[0], job);
+            commit_to(P[0], job, &honest());
+            claim(P[1], job);
+            assert!(matches!(phase(job), Phase::Committing(_)));
+            assert_ok!(Market::release_slot(RuntimeOrigin::signed(P[1]), job));
+            assert!(matches!(phase(job), Phase::Open(_)));
+            claim(P[2], job);
+            commit_to(P[2], job, &honest());
+            assert!(matches!(phase(job), Phase::Revealing(_)));
+            check_invariants();
+        });
+    }
+
+    #[test]
     fn errors() {
         new_test_ext().execute_with(|| {
             let (_, job) = setup(3);
             let c = H256::repeat_byte(1);
-            assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), job, c), Error::<Test>::NotCommitting);
+            assert_noop!(Market::commit(RuntimeOrigin::signed(P[0]), job, c), Error::<Test>::NotReplica);
             claim(P[0], job);
             claim(P[1], job);
             assert_noop!(Market::commit(RuntimeOrigin::signed(P[2]), job, c), Error::<Test>::NotReplica);

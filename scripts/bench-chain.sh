@@ -1,0 +1,65 @@
+# shellcheck shell=bash
+# Sourced by scripts/latency.sh and scripts/throughput.sh: builds the binaries of the chosen
+# profile and starts a dev chain (Alice authors, GRANDPA finalizes) with provider workers.
+#
+#   profile=debug|release  workers=N  capacity=N  node_args=(...)
+#   then: start_chain (node and workers), or start_node and later start_workers
+#
+# Sets $node_url, $bin and $work; everything started is stopped on exit.
+
+profile="${profile:-debug}"
+workers="${workers:-2}"
+capacity="${capacity:-4}"
+node_args=("${node_args[@]}")
+
+build_binaries() {
+    local flags=(--locked -p tessera-node -p tessera-worker -p tessera-bench)
+    if [ "$profile" = release ]; then flags+=(--release); fi
+    echo "[bench] cargo build ${flags[*]}"
+    cargo build "${flags[@]}"
+    bin="$CARGO_TARGET_DIR/$profile"
+}
+
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT INT TERM
+
+start_chain() {
+    start_node
+    start_workers
+}
+
+start_node() {
+    build_binaries
+    work="$(mktemp -d)"
+    local port=${BENCH_RPC_PORT:-9955}
+    node_url="ws://127.0.0.1:$port"
+    echo "[bench] tessera-node --dev ($profile) on $node_url (log: $work/node.log)"
+    local started=$(date +%s%N)
+    "$bin/tessera-node" --dev --tmp --rpc-port "$port" --no-prometheus "${node_args[@]}" >"$work/node.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 240); do
+        curl -s -H 'Content-Type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health"}' \
+            "http://127.0.0.1:$port" >/dev/null 2>&1 && break
+        sleep 0.25
+    done
+    echo "[bench] node start to JSON-RPC: $(( ($(date +%s%N) - started) / 1000000 )) ms"
+}
+
+start_workers() {
+    local names=(Bob Charlie Dave Eve Ferdie)
+    for i in $(seq 0 $((workers - 1))); do
+        local who="${names[$i]}"
+        "$bin/tessera-worker" --node "$node_url" --suri "//$who" --data-dir "$work/worker-$who" \
+            --register-stake 2000 --register-capacity "$capacity" --register-price 0.000000000001 \
+            --audit false >"$work/worker-$who.log" 2>&1 &
+        pids+=($!)
+    done
+    if [ "$workers" -gt 0 ]; then
+        echo "[bench] $workers workers (capacity $capacity each); waiting for their registration"
+        for _ in $(seq 1 60); do
+            [ "$(grep -l 'included' "$work"/worker-*.log 2>/dev/null | wc -l)" -ge "$workers" ] && break
+            sleep 1
+        done
+    fi
+}

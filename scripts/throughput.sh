@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Throughput the standard-TPS way: pre-funded accounts, pre-signed transfer_keep_alive, then
+# pre-signed post_job, then complete job lifecycles served by workers, each submitted as fast
+# as the node accepts them; prints what every block includes and the ratio to transfers. Use
+# --release for the figures (the debug node's host functions are several times slower). Not
+# part of CI; figures in docs/PERFORMANCE.md.
+#
+#   scripts/throughput.sh [--release] [--count N] [--kinds transfer,post,lifecycle]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=env.sh
+. "$here/env.sh"
+cd "$TESSERA_ROOT"
+profile=debug
+count=3000
+kinds=transfer,post,lifecycle
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --release) profile=release ;;
+        --count) count="$2"; shift ;;
+        --kinds) kinds="$2"; shift ;;
+        *) echo "usage: $0 [--release] [--count N] [--kinds LIST]" >&2; exit 2 ;;
+    esac
+    shift
+done
+workers=2
+capacity=256
+# A pool that holds the whole run (the default holds 8192 transactions / 20 MB).
+node_args=(--pool-limit 50000 --pool-kbytes 200000)
+# shellcheck source=bench-chain.sh
+. "$here/bench-chain.sh"
+start_node
+# Transfers and bare posts with no worker on the chain (nothing else competes for the blocks);
+# then workers, and posts they serve to settlement.
+plain="$(echo "$kinds" | tr ',' '\n' | grep -v lifecycle | paste -sd, -)"
+if [ -n "$plain" ]; then
+    "$bin/tessera-bench" --node "$node_url" throughput --kinds "$plain" --count "$count" --accounts 300
+fi
+if echo "$kinds" | grep -q lifecycle; then
+    start_workers
+    "$bin/tessera-bench" --node "$node_url" throughput --kinds lifecycle --count "$((count / 3))" --accounts 300
+fi
