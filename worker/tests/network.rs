@@ -601,13 +601,11 @@ async fn chaos_adversaries_among_honest_workers(world: &mut World) {
     let (honest1, honest2) = (signer("//Charlie//stash"), signer("//Dave//stash"));
     let (liar, withholder, vanisher) = (signer("//Bob//stash"), signer("//Eve//stash"), signer("//Ferdie//stash"));
     let all_pools = pools.join(",");
-    // Each honest worker can serve a slot of every job at once, so no job waits for honest
-    // capacity until its claims expire (the abandoned slots come back to them after a fault).
-    world.worker("//Charlie//stash", &["alice", "bob"], &["--register-label", &all_pools, "--register-capacity", "24"]);
-    world.worker("//Dave//stash", &["charlie", "dave"], &["--register-label", &all_pools, "--register-capacity", "24"]);
+    // The adversaries start first: honest workers claim and commit in the block after a post,
+    // so an adversary started beside them would rarely win a slot.
     world.worker("//Bob//stash", &["bob", "alice"], &["--register-label", "pool-lie", "--dishonest-for-tests", "--audit", "false"]);
     world.worker("//Eve//stash", &["dave", "alice"], &["--register-label", "pool-withhold", "--withhold-reveals-for-tests", "--audit", "false"]);
-    world.registered(&[&honest1, &honest2, &liar, &withholder]).await;
+    world.registered(&[&liar, &withholder]).await;
 
     let at_start = world.client.at_finalized().await.expect("finalized");
     let start = at_start.block_number();
@@ -631,8 +629,8 @@ async fn chaos_adversaries_among_honest_workers(world: &mut World) {
             jobs.push((job, input));
         }
     }
-    // The vanisher is not kept in the world: it starts once the jobs are posted and
-    // is killed with -9 as soon as it holds a slot, before it can commit, and stays away.
+    // The vanisher is not kept in the world: it claims before it executes, is killed with -9 as
+    // soon as it holds a slot (before it can commit, mostly) and stays away.
     let name = "ferdie-stash";
     let url = world.net.nodes[2].url.clone();
     let mut vanishing = Process::spawn(
@@ -640,6 +638,7 @@ async fn chaos_adversaries_among_honest_workers(world: &mut World) {
             let mut cmd = Command::new(binary("tessera-worker"));
             cmd.args(["--node", &url, "--suri", "//Ferdie//stash", "--register-stake", "2000", "--register-capacity", "4"])
                 .args(["--register-price", "0.000000000001", "--register-label", "pool-vanish", "--audit", "false"])
+                .args(["--execute-first-fuel", "0"])
                 .arg("--data-dir")
                 .arg(world.dir.path().join(format!("data-{name}")))
                 .env("RUST_LOG", "info");
@@ -661,6 +660,11 @@ async fn chaos_adversaries_among_honest_workers(world: &mut World) {
         })
         .await;
     vanishing.kill9();
+    // Each honest worker can serve a slot of every job at once, so no job waits for honest
+    // capacity until its claims expire (the abandoned slots come back to them after a fault).
+    world.worker("//Charlie//stash", &["alice", "bob"], &["--register-label", &all_pools, "--register-capacity", "24"]);
+    world.worker("//Dave//stash", &["charlie", "dave"], &["--register-label", &all_pools, "--register-capacity", "24"]);
+    world.registered(&[&honest1, &honest2]).await;
 
     let mut end = start;
     for (job, _) in &jobs {
