@@ -2,11 +2,14 @@
 # Runs the runtime benchmarks of Tessera's pallets and regenerates their weights.rs, then prints
 # each call's weight next to pallet_balances::transfer_keep_alive from the same run.
 #
-#   scripts/benchmark.sh            # all of providers, programs, market
-#   scripts/benchmark.sh market     # one pallet
+#   scripts/benchmark.sh --release            # all of providers, programs, market: the weights
+#   scripts/benchmark.sh --release market     # one pallet
+#   scripts/benchmark.sh                      # a debug benchmark node (quicker to build, slower
+#                                             # host functions: inflated weights)
 #
-# Needs a node built with `--features runtime-benchmarks` (built here, ~25 min the first time,
-# kept in $TESSERA_BENCH_DIR so the everyday debug node is not rebuilt). Not part of CI.
+# Needs a node built with `--features runtime-benchmarks` (built here: the release one in
+# $CARGO_TARGET_DIR/release, ~40 min the first time on 2 cores; the debug one is kept in
+# $TESSERA_BENCH_DIR so the everyday debug node is not rebuilt). Not part of CI.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/env.sh"
@@ -16,15 +19,24 @@ steps="${STEPS:-20}"
 repeat="${REPEAT:-10}"
 mkdir -p "$bench_dir"
 
-# frame-benchmarking-cli builds a test runtime of its own; the wasm builder finds that crate
-# only without our workspace hint (our runtime builds either way).
-(
-    unset WASM_BUILD_WORKSPACE_HINT
-    cd "$root"
-    cargo build --locked -p tessera-node --features runtime-benchmarks
-)
-cp "$CARGO_TARGET_DIR/debug/tessera-node" "$bench_dir/tessera-node"
-node="$bench_dir/tessera-node"
+profile=debug
+if [ "${1:-}" = --release ]; then profile=release; shift; fi
+if [ "$profile" = release ]; then
+    # shellcheck source=bench-chain.sh
+    . "$here/bench-chain.sh"
+    release_node
+    node="$CARGO_TARGET_DIR/release/tessera-node"
+else
+    # frame-benchmarking-cli builds a test runtime of its own; the wasm builder finds that crate
+    # only without our workspace hint (our runtime builds either way).
+    (
+        unset WASM_BUILD_WORKSPACE_HINT
+        cd "$root"
+        cargo build --locked -p tessera-node --features runtime-benchmarks
+    )
+    cp "$CARGO_TARGET_DIR/debug/tessera-node" "$bench_dir/tessera-node"
+    node="$bench_dir/tessera-node"
+fi
 
 pallets=("${@:-providers programs market}")
 read -r -a pallets <<< "${pallets[*]}"
