@@ -13,6 +13,8 @@
 #      follows it through claim, commit, reveal and the challenge window to settlement, and
 #      writes the verified image to mandelbrot.pgm.
 #   4. The worker's /metrics lines about the job.
+#   5. The web app (web/, docs/WEB.md) on http://127.0.0.1:8090/: the market, each job's page,
+#      and a form to post jobs, live against the chain.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh"
@@ -39,6 +41,11 @@ for _ in $(seq 1 120); do
         http://127.0.0.1:9944 >/dev/null 2>&1 && break
     sleep 1
 done
+
+echo "[run] building the web app (web/: npm ci the first time, then vite build)"
+"$here/web.sh" build
+pids+=("$("$here/web.sh" serve-bg 8090 "$work/web.log")")
+echo "[run] the market in a browser: http://127.0.0.1:8090/ (log: $work/web.log), talking to ws://127.0.0.1:9944"
 
 echo "[run] starting tessera-worker as Bob (log: $work/worker.log); metrics at http://127.0.0.1:9616/metrics"
 "$bin/tessera-worker" --node ws://127.0.0.1:9944 --suri //Bob --data-dir "$work/worker" \
@@ -70,5 +77,6 @@ echo "[run] the image: $(pwd)/mandelbrot.pgm ($(head -c 20 mandelbrot.pgm | head
 if [ "$once" -eq 1 ]; then
     exit 0
 fi
-echo "[run] chain and worker keep running; try: $bin/tessera jobs   (Ctrl-C stops both)"
+echo "[run] chain and worker keep running: JSON-RPC ws://127.0.0.1:9944, web http://127.0.0.1:8090/"
+echo "[run] try: $bin/tessera jobs   (Ctrl-C stops all)"
 wait

@@ -43,6 +43,9 @@ apt_install() {
 # protoc: litep2p runs prost-build. pkg-config + libssl-dev: system OpenSSL (OPENSSL_NO_VENDOR).
 # g++/make: binaryen (wasm-opt-sys) is C++. git: build info in `tessera-node --version`.
 apt_install build-essential pkg-config libssl-dev protobuf-compiler git ca-certificates curl
+# chromium: the web app's browser tests (scripts/web.sh test) drive Debian's build headless;
+# nothing downloads a browser.
+apt_install chromium
 
 # --- Rust -----------------------------------------------------------------------------------
 if ! command -v rustup >/dev/null 2>&1; then

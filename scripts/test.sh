@@ -43,4 +43,9 @@ fi
 bench_pallets=(pallet-providers pallet-programs pallet-market)
 echo "[test] benchmark test suites: ${bench_pallets[*]}"
 cargo test --locked --features runtime-benchmarks $(printf -- '-p %s ' "${bench_pallets[@]}") -- --test-threads 2 benchmarking::
+
+# The web app's browser tests (docs/WEB.md): its own dev node and worker on ports apart from the
+# Rust tests', Playwright driving Debian's chromium; prints "web tests: N passed, M failed".
+echo "[test] web app: scripts/web.sh test"
+"$here/web.sh" test
 echo "[test] all tests passed in $(( $(date +%s) - start )) s"
