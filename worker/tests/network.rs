@@ -670,9 +670,17 @@ async fn chaos_adversaries_among_honest_workers(world: &mut World) {
     for (job, _) in &jobs {
         end = end.max(world.ended(*job, 900).await);
     }
+    // `ended` reads best blocks: the funds and events below are read up to a finalized block, so
+    // wait until finality has reached the last settlement (finalized alone lags by 2-3 blocks,
+    // which left the last settlements' payments out of the events).
+    let at_end = world
+        .until("finality to reach the last settlement", 120, || async {
+            let at = world.client.at_finalized().await.ok()?;
+            (at.block_number() >= end).then_some(at)
+        })
+        .await;
     // Slashes are scheduled, not yet applied (SlashDeferral is a day): scheduled stake stays held,
     // so the funds below balance at any block.
-    let at_end = world.client.at_finalized().await.expect("finalized");
     let end = at_end.block_number();
     let events = world.events(start + 1, end).await;
 
