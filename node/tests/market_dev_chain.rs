@@ -41,7 +41,7 @@ use tessera_client::{
         },
         Event,
     },
-    convert::receipt_to_chain,
+    convert::{receipt_from_chain, receipt_to_chain},
     rpc_params,
     subxt::{transactions::Payload, Metadata},
     testing::{ok, DevNode},
@@ -49,7 +49,7 @@ use tessera_client::{
 };
 use tessera_primitives::{
     commitment, pricing,
-    program::{program_id, synthetic_program},
+    program::program_id,
     vote_commitment,
     ExitStatus, JobId, Receipt,
 };
@@ -57,8 +57,8 @@ use tessera_primitives::{
 const STARTUP: Duration = Duration::from_secs(300);
 /// Blocks come every 6 s; the challenge window is the runtime's minimum (10 blocks).
 const BLOCKS: Duration = Duration::from_secs(180);
-const INPUT: &[u8] = b"input";
-const OUTPUT: &[u8] = b"the verified output";
+/// The hash chain example's input: 2 rounds (u32 LE) over the data "d".
+const INPUT: &[u8] = &[2, 0, 0, 0, b'd'];
 const FUEL_LIMIT: u64 = 1_000;
 const MAX_OUTPUT_LEN: u32 = 64;
 
@@ -296,7 +296,10 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
     let providers = [&bob, &charlie, &dave, &eve, &ferdie];
     let mut naming = Naming::default();
 
-    let code = synthetic_program(256);
+    // A real program: the validator's auditor re-executes a sample of agreed results and rightly
+    // challenges one its re-execution does not reproduce, so the honest replicas below report
+    // what the program computes (the chain's own referee says what that is).
+    let code = tessera_examples::HASH_CHAIN.to_vec();
     let program = H256::from(program_id(&code).0);
 
     // The market's parameters, as the chain reports them.
@@ -359,7 +362,7 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
 
     // A program, five providers, and four jobs: honest, disputed, cancelled, and one nobody can
     // take (it asks for a perfect reputation).
-    let upload = chain::transactions().programs().upload_program(code);
+    let upload = chain::transactions().programs().upload_program(code.clone());
     ok("upload", dev.client.submit(&alice, &upload).await);
     let mut picky = spec(program, 1);
     picky.terms.min_reputation = Permill(1_000_000);
@@ -502,9 +505,24 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
         dev.client.submit(&alice, &chain::transactions().market().cancel_job(cancelled_job)).await,
     );
 
+    // What the program computes, as the chain's referee runs it.
+    let refereed = ok("the best block", dev.client.at_best().await)
+        .runtime_apis()
+        .call(chain::runtime_apis().tessera_api().referee(code, INPUT.to_vec(), FUEL_LIMIT, MAX_OUTPUT_LEN))
+        .await
+        .expect("TesseraApi_referee");
+    let (truth, output) = match refereed {
+        Ok((receipt, output)) => (receipt_from_chain(&receipt), output),
+        Err(refusal) => panic!("the referee refused the hash chain: {refusal:?}"),
+    };
+    assert_eq!(truth.status, ExitStatus::Ok, "{truth:?}");
+    assert!(truth.fuel_used > 0 && truth.fuel_used <= FUEL_LIMIT, "{truth:?}");
+    assert_eq!(output, tessera_examples::reference::hash_chain(INPUT), "the native hash chain's final link");
+    assert_eq!(INPUT, tessera_examples::input::hash_chain(2, b"d"));
+    let output = &output[..];
+
     // Commitments. On the split job Charlie commits to a forged output.
-    let truth = Receipt::new(ExitStatus::Ok, 600, OUTPUT);
-    let forged = Receipt::new(ExitStatus::Ok, 600, b"forged");
+    let forged = Receipt::new(ExitStatus::Ok, truth.fuel_used, b"forged");
     let commits = [
         (&bob, honest_job, truth),
         (&charlie, honest_job, truth),
@@ -532,9 +550,9 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
 
     // Reveals.
     let reveals = [
-        (&bob, honest_job, truth, OUTPUT),
+        (&bob, honest_job, truth, output),
         (&charlie, honest_job, truth, &b""[..]),
-        (&bob, split_job, truth, OUTPUT),
+        (&bob, split_job, truth, output),
         (&charlie, split_job, forged, &b"forged"[..]),
     ];
     all(
@@ -624,7 +642,7 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
         })
         .await;
     assert_eq!(block, u64::from(window_end), "settled in the block its window closed");
-    assert_eq!((paid, fee), (1_200, 60), "2 × 600 fuel × 1, plus a 5 % fee");
+    assert_eq!(paid, 2 * u128::from(truth.fuel_used), "2 replicas × the fuel used × 1");
     let per_replica = pricing::replica_payment(truth.fuel_used, 1u128).expect("no overflow");
     assert_eq!(
         (paid, fee),
@@ -641,7 +659,7 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
         .decode()
         .expect("decodes");
     assert_eq!(result.receipt, Some(receipt_to_chain(&truth)));
-    assert_eq!(result.output.map(|o| o.0), Some(OUTPUT.to_vec()), "output kept");
+    assert_eq!(result.output.map(|o| o.0), Some(output.to_vec()), "output kept");
     let live = at
         .storage()
         .try_fetch(chain::storage().market().job_of(), (honest_job,))
@@ -654,8 +672,8 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
         dev.client.rpc().job(honest_job, None).await.expect("tessera_job").expect("kept");
     assert_eq!((view.status, view.live.is_none()), (JobStatus::Settled, true));
     let ended = view.result.expect("an ended job has a result");
-    assert_eq!((ended.paid, ended.fee, ended.receipt), (1_200, 60, Some(truth)));
-    assert_eq!(ended.output.as_deref(), Some(OUTPUT));
+    assert_eq!((ended.paid, ended.fee, ended.receipt), (paid, fee, Some(truth)));
+    assert_eq!(ended.output.as_deref(), Some(output));
     let settled = dev
         .client
         .rpc()
@@ -720,7 +738,7 @@ async fn jobs_settle_on_a_dev_chain_through_signed_extrinsics() {
             (format!("cancel_job({job})"), error),
         ]);
         txs.extend([
-            dev.tx(&bob, reveal(&bob, job, &truth, OUTPUT)),
+            dev.tx(&bob, reveal(&bob, job, &truth, output)),
             dev.tx(&dave, chain::transactions().market().challenge(job)),
             dev.tx(&alice, chain::transactions().market().cancel_job(job)),
         ]);
