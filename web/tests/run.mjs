@@ -138,10 +138,11 @@ async function postsAndSettles(page) {
   const endBlock = Number((await page.textContent("[data-step='settled'] .blocks")).match(/#(\d+)/)[1]);
   assert(endBlock === job.result.endedAt, `settled at #${job.result.endedAt} (page: #${endBlock})`);
   // The replica's receipt, read from the Revealed event since the slots are gone.
-  const row = await page.textContent("#replicas tbody tr");
-  assert(row.includes("Bob"), `Bob's replica is listed: ${row}`);
+  const cells = await page.$$eval("#replicas tbody tr:first-child td", (tds) => tds.map((t) => t.textContent));
+  assert(cells[0].startsWith("Bob"), `Bob's replica is listed: ${cells.join(" | ")}`);
   const fuel = Number(job.result.receipt.fuelUsed).toLocaleString("en-US");
-  assert(row.includes("ok") && row.includes(fuel), `the receipt shows ok and ${fuel} fuel: ${row}`);
+  assert(cells[2] === "yes" && cells[3] === "ok" && cells[4] === fuel, `committed, exit ok, ${fuel} fuel: ${cells.join(" | ")}`);
+  assert(/TSR \+ .*TSR emission/.test(cells[6]), `the replica's payment and emission from ReplicaPaid: ${cells[6]}`);
   const hash = await page.getAttribute("#replicas tbody tr code", "title");
   assert(hash === job.result.receipt.outputHash, `receipt output hash ${hash} is the chain's ${job.result.receipt.outputHash}`);
   // Amounts and the image.

@@ -139,10 +139,10 @@ function termsSection(job: JobView): HTMLElement {
   return h("dl", { class: "terms" }, rows.map(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
 }
 
-function eventLog(evs: ChainEvent[]): HTMLElement {
+function eventLog(evs: ChainEvent[], open: boolean): HTMLElement {
   const detail = (e: ChainEvent) => Object.entries(e.data).filter(([k]) => k !== "job")
     .map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? JSON.stringify(v, (_, x) => (typeof x === "bigint" ? x.toString() : x)) : str(v)}`).join(" · ");
-  return h("details", { class: "events" }, h("summary", null, `Events (${evs.length})`),
+  return h("details", { class: "events", open }, h("summary", null, `Events (${evs.length})`),
     table(["block", "event", "details"], evs.map((e) => [`#${e.block}`, e.name, h("span", { class: "detail" }, detail(e))])));
 }
 
@@ -153,8 +153,11 @@ export const jobPage: Page = (ctx, root, arg) => {
   let evs: ChainEvent[] = [];
   let scannedTo = 0;
   let complete = false;
+  let done = false; // an ended job with all its events is drawn once
+  let blobUrl = "";
   return everyBlock(ctx, async () => {
     const chain = ctx.chain;
+    if (done) return;
     try {
       const best = chain.head.number;
       const job = await chain.job(id);
@@ -174,14 +177,19 @@ export const jobPage: Page = (ctx, root, arg) => {
         evs = [...evs, ...r.events]; scannedTo = best;
       }
       const unmatched = job.status === "open" ? await chain.whyUnmatched(id) : null;
+      const open = body.querySelector("details.events")?.hasAttribute("open") ?? false;
+      if (blobUrl) URL.revokeObjectURL(blobUrl);
+      const output = outputSection(job);
+      blobUrl = output?.querySelector<HTMLAnchorElement>("#download")?.href ?? "";
       mount(body,
         h("div", { class: "job-head" }, h("h1", null, `Job #${id} `), badge(job.status)),
         termsSection(job),
         h("section", null, h("h2", null, "Timeline"), timeline(job, evs)),
         unmatchedSection(unmatched),
         replicasSection(job, evs, complete),
-        outputSection(job),
-        eventLog(evs));
+        output,
+        eventLog(evs, open));
+      done = ended; // an ended job no longer changes (until its result is pruned)
     } catch (e) {
       mount(body, h("h1", null, `Job #${id}`), errorBox(e));
     }
