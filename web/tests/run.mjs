@@ -254,6 +254,26 @@ async function providersAndChainRender(page) {
   for (const k of ["treasury", "slashes", "total-emitted", "blocks"]) assert(await page.$(`[data-figure='${k}']`), `figure ${k} shown`);
 }
 
+// (5) A job with more replicas than providers stays unmatched; its page says why, as
+// tessera_whyUnmatched does.
+async function unmatchedExplained(page) {
+  const before = (await allJobs()).map((j) => j.id);
+  await promisify(execFile)(CLI, ["--node", NODE_WS, "--suri", "//Dave", "post", "--program", "example:mandelbrot",
+    "--input-text", "", "--fuel", "2000000000", "--replicas", "2", "--max-price", "0.000000000001"], { timeout: 120_000 });
+  const fresh = (await allJobs()).filter((j) => !before.includes(j.id));
+  assert(fresh.length === 1, "the CLI posted the two-replica job");
+  const id = fresh[0].id;
+  await ready(page, `#/job/${id}`);
+  // Bob takes one slot; the other stays open: Bob may not take a second one.
+  await page.waitForSelector("#unmatched [data-reason='alreadyClaimed']", { timeout: 60_000 });
+  const why = await rpc("tessera_whyUnmatched", [id]);
+  assert(why.openSlots === 1, `one slot open on chain (${why.openSlots})`);
+  const text = await page.textContent("#unmatched");
+  assert(text.includes("1 open slot") && text.includes(`${why.providers} provider`), `the page's summary: ${text}`);
+  assert((await page.getAttribute("[data-step='claimed']", "data-state")) === "current", "claiming is the current step");
+  assert((await page.textContent("[data-step='claimed'] .note")).includes("1/2 slots"), "one of two slots claimed");
+}
+
 const t0 = Date.now();
 const profile = mkdtempSync(join(tmpdir(), "tessera-web-chromium-"));
 const ctx = await chromium.launchPersistentContext(profile, {
@@ -269,6 +289,7 @@ try {
   await test("the market lists update without reloading", listsUpdateLive, ctx);
   await test("a bad input shows the chain's error and submits nothing", badInputSubmitsNothing, ctx);
   await test("the providers and chain pages render", providersAndChainRender, ctx);
+  await test("a job nobody else can serve says why it is unmatched", unmatchedExplained, ctx);
 } finally {
   await ctx.close();
   rmSync(profile, { recursive: true, force: true });
