@@ -14,23 +14,31 @@ export type Page = (ctx: Ctx, root: HTMLElement, arg: string) => () => void;
  */
 export function countdown(deadline: number | null | undefined): HTMLElement {
   if (deadline === null || deadline === undefined) return h("span", null, "—");
-  return h("span", { class: "countdown", "data-deadline": deadline }, `#${deadline}`);
+  const el = h("span", { class: "countdown", "data-deadline": deadline }, `#${deadline}`);
+  if (clock) drawCountdown(el, clock);
+  return el;
 }
 
+/** The chain whose best block the countdowns count from (set once by main). */
+let clock: Chain | null = null;
+
 export function tickCountdowns(ctx: Ctx) {
-  const { head, blockMs } = ctx.chain;
-  for (const el of document.querySelectorAll<HTMLElement>(".countdown")) {
-    const deadline = Number(el.dataset.deadline);
-    const blocks = deadline - head.number;
-    if (blocks <= 0) {
-      el.textContent = `due (block #${deadline})`;
-      el.classList.add("due");
-      continue;
-    }
-    const secs = (blocks * blockMs - (Date.now() - head.at)) / 1000;
-    el.textContent = `${duration(Math.max(0, secs))} · ${blocks} block${blocks === 1 ? "" : "s"} (#${deadline})`;
-    el.classList.remove("due");
+  clock = ctx.chain;
+  for (const el of document.querySelectorAll<HTMLElement>(".countdown")) drawCountdown(el, ctx.chain);
+}
+
+function drawCountdown(el: HTMLElement, chain: Chain) {
+  const { head, blockMs } = chain;
+  const deadline = Number(el.dataset.deadline);
+  const blocks = deadline - head.number;
+  if (blocks <= 0) {
+    el.textContent = `due (block #${deadline})`;
+    el.classList.add("due");
+    return;
   }
+  const secs = (blocks * blockMs - (Date.now() - head.at)) / 1000;
+  el.textContent = `${duration(Math.max(0, secs))} · ${blocks} block${blocks === 1 ? "" : "s"} (#${deadline})`;
+  el.classList.remove("due");
 }
 
 /**

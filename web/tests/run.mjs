@@ -193,8 +193,6 @@ async function listsUpdateLive(page) {
   assert(paid > 0n, "the chain paid the provider");
   const provider = await page.textContent(`#providers tr:has-text("Bob")`);
   assert(provider.includes("2,000 TSR"), `Bob's stake is shown: ${provider}`);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await shot(page, "market.png");
 }
 
 // (3) Bad input: the chain's named error, and nothing is signed.
@@ -272,6 +270,11 @@ async function unmatchedExplained(page) {
   assert(text.includes("1 open slot") && text.includes(`${why.providers} provider`), `the page's summary: ${text}`);
   assert((await page.getAttribute("[data-step='claimed']", "data-state")) === "current", "claiming is the current step");
   assert((await page.textContent("[data-step='claimed'] .note")).includes("1/2 slots"), "one of two slots claimed");
+  // The market with this live job next to the settled Mandelbrot jobs.
+  await ready(page, "#/");
+  await page.waitForSelector(`#live-jobs a[data-job='${id}']`, { timeout: 30_000 });
+  await page.waitForSelector("#ended-jobs .s-settled", { timeout: 30_000 });
+  await shot(page, "market.png");
 }
 
 const t0 = Date.now();
