@@ -3,6 +3,7 @@
 # profile and starts a dev chain (Alice authors, GRANDPA finalizes) with provider workers.
 #
 #   profile=debug|release  workers=N  capacity=N  node_args=(...)
+#   keep_db=1: the node keeps its database in $work/chain (for `benchmark block` afterwards)
 #   then: start_chain (node and workers), or start_node and later start_workers
 #
 # Sets $node_url, $bin and $work; everything started is stopped on exit.
@@ -51,7 +52,9 @@ start_node() {
     node_url="ws://127.0.0.1:$port"
     echo "[bench] tessera-node --dev ($profile) on $node_url (log: $work/node.log)"
     local started=$(date +%s%N)
-    "$node_bin" --dev --tmp --rpc-port "$port" --no-prometheus "${node_args[@]}" >"$work/node.log" 2>&1 &
+    local db=(--tmp)
+    [ "${keep_db:-0}" = 1 ] && db=(--base-path "$work/chain")
+    "$node_bin" --dev "${db[@]}" --rpc-port "$port" --no-prometheus "${node_args[@]}" >"$work/node.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 240); do
         curl -s -H 'Content-Type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health"}' \

@@ -113,7 +113,13 @@ pub fn run() -> sc_cli::Result<()> {
                     .run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
                         config.chain_spec,
                     )),
-                _ => Err("only `benchmark pallet` is supported by tessera-node".into()),
+                // Re-executes stored blocks and compares their time with their weight
+                // (scripts/throughput.sh: a block filled with post_job imports in time).
+                BenchmarkCmd::Block(cmd) => {
+                    let PartialComponents { client, .. } = service::new_partial(&config)?;
+                    cmd.run(client)
+                },
+                _ => Err("only `benchmark pallet` and `benchmark block` are supported by tessera-node".into()),
             })
         },
         None => {
