@@ -48,9 +48,13 @@ build() {
     log "built web/dist in $((SECONDS - t0)) s"
 }
 
-serve_bg() { # port logfile
+preview_bg() { # port logfile: starts the server in the background; $! is its pid
     # exec of vite's own bin, so the pid is the server's (npx would leave it behind on kill).
     (cd "$web" && exec ./node_modules/.bin/vite preview --host 127.0.0.1 --port "$1" --strictPort) >"$2" 2>&1 &
+}
+
+serve_bg() { # port logfile
+    preview_bg "$1" "$2"
     pids+=($!)
     for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$1/" >/dev/null && return 0; sleep 0.5; done
     die "the web server did not start on :$1 (log: $2)"
@@ -66,7 +70,7 @@ build)
     ;;
 serve-bg) # PORT LOGFILE: for scripts/run.sh; prints the server's pid
     port="${1:-8090}"
-    (cd "$web" && exec ./node_modules/.bin/vite preview --host 127.0.0.1 --port "$port" --strictPort) >"${2:-/dev/null}" 2>&1 &
+    preview_bg "$port" "${2:-/dev/null}"
     echo $!
     ;;
 serve)
