@@ -572,6 +572,9 @@ impl Worker {
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::SlotsReopened>() {
             if !t.mine.contains_key(&e.job) {
                 t.fresh.insert(e.job);
+                // A claim of ours that lost the race for this job is over: claim again now,
+                // not only once the retry delay of that submission has passed.
+                self.in_flight.remove(&(e.job, "claim_slot"));
             }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::SlotClaimed>() {
             if e.provider == me {
@@ -588,6 +591,7 @@ impl Worker {
                 t.forget(e.job);
             } else if !t.mine.contains_key(&e.job) {
                 t.fresh.insert(e.job);
+                self.in_flight.remove(&(e.job, "claim_slot"));
             }
         } else if let Some(Ok(e)) = event.decode_fields_as::<ev::JobAssigned>() {
             t.open.remove(&e.job);
@@ -780,8 +784,16 @@ impl Worker {
         let (hash, now) = (at.block_hash(), at.block_number());
         let me = tessera_client::api_account(&self.me);
         let executions = &self.tracked.executions;
+        // A claim not seen on chain within the retry delay (dropped, or failed without a
+        // `JobAssigned` to say the job filled) is tried again: `tessera_canClaim` tells whether
+        // the job can still be claimed.
+        let fresh = &mut self.tracked.fresh;
         self.tracked.claiming.retain(|job, (_, at)| {
-            now < *at + RETRY_AFTER_BLOCKS || executions.get(&(*job, Purpose::Replica)) == Some(&Run::Running)
+            let pending = now < *at + RETRY_AFTER_BLOCKS || executions.get(&(*job, Purpose::Replica)) == Some(&Run::Running);
+            if !pending {
+                fresh.insert(*job);
+            }
+            pending
         });
         for job in candidates {
             if self.tracked.mine.contains_key(&job) || self.tracked.claiming.contains_key(&job) {
@@ -827,6 +839,27 @@ impl Worker {
             }
             self.tracked.claiming.insert(job, (info.clone(), now));
             if info.fuel_limit <= self.settings.execute_first_fuel {
+                // Executed before, for a claim that lost its race: a slot has freed since (a
+                // reopen after a missed commitment, or a release), and the stored work is claimed
+                // and committed at once. Without stored work (the claim was given up before the
+                // execution ended), it executes again: `start_execution` skips a finished run.
+                match self.store.work(job) {
+                    Ok(Some(work)) => {
+                        info!(job, "claiming the freed slot with the work executed earlier");
+                        self.claim_and_commit(client, now, job, &work);
+                        continue;
+                    },
+                    Ok(None) => {
+                        if self.tracked.executions.get(&(job, Purpose::Replica)) == Some(&Run::Done) {
+                            self.tracked.executions.remove(&(job, Purpose::Replica));
+                        }
+                    },
+                    Err(e) => {
+                        error!(job, error = %e, "reading the database failed");
+                        self.tracked.claiming.remove(&job);
+                        continue;
+                    },
+                }
                 // Executed now; claimed and committed together when done (on_executed).
                 debug!(job, fuel_limit = info.fuel_limit, "executing before claiming");
                 self.start_execution(client, at, constants, job, Some(info), Purpose::Replica);

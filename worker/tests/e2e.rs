@@ -116,18 +116,12 @@ impl Chain {
     }
 
     async fn post(&self, requester: &Signer, program: H256, input: &[u8], replicas: u32, fuel: u64) -> JobId {
+        self.post_terms(requester, terms(program, replicas, fuel), input).await
+    }
+
+    async fn post_terms(&self, requester: &Signer, terms: JobTerms, input: &[u8]) -> JobId {
         let spec = JobSpec {
-            terms: JobTerms {
-                program,
-                fuel_limit: fuel,
-                replicas,
-                max_price_per_fuel: 1,
-                min_reputation: Permill(0),
-                max_output_len: 1024,
-                claim_timeout: 30,
-                execution_timeout: 30,
-                challenge_window: 10,
-            },
+            terms,
             input: Input::Inline(input.to_vec()),
             placement: Placement { region: None, labels: vec![] },
         };
@@ -184,6 +178,22 @@ impl Chain {
     async fn limits(&self) -> ProgramLimits {
         let at = self.client.at_best().await.expect("best");
         Client::program_limits(&at).expect("the chain's program limits")
+    }
+}
+
+/// The terms the tests post with: 1 planck per fuel, 30 blocks to claim and to execute, the
+/// shortest challenge window.
+fn terms(program: H256, replicas: u32, fuel: u64) -> JobTerms {
+    JobTerms {
+        program,
+        fuel_limit: fuel,
+        replicas,
+        max_price_per_fuel: 1,
+        min_reputation: Permill(0),
+        max_output_len: 1024,
+        claim_timeout: 30,
+        execution_timeout: 30,
+        challenge_window: 10,
     }
 }
 
@@ -321,6 +331,65 @@ async fn c_a_worker_killed_between_commit_and_reveal_reveals_after_restart_and_i
     assert_eq!(result.receipt, Some(honest_receipt(&chain.limits().await, code, &input, 100_000_000)));
     assert_eq!(result.paid, Balance::from(result.receipt.expect("receipt").fuel_used));
     assert!(chain.log("worker-dave.log").contains("worker started"));
+}
+
+/// A slot that frees after a worker lost the race for it is claimed by that worker with the work
+/// it executed for the lost claim. Dave claims one slot of a two-replica job and vanishes; Bob
+/// and Charlie start together, both execute the job and claim-and-commit the other slot, and one
+/// of them loses. When Dave's commitment is due, his slot reopens: the loser must claim it, or
+/// the job expires after the reopen timeout (the network test's chaos phase once saw this).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f_a_worker_that_lost_the_race_for_a_slot_claims_it_when_it_reopens() {
+    let chain = Chain::start("reopen").await;
+    let (alice, bob, charlie, dave) = (signer("//Alice"), signer("//Bob"), signer("//Charlie"), signer("//Dave"));
+    let code = tessera_examples::HASH_CHAIN;
+    let program = chain.upload(&alice, code).await;
+    // All three register; the workers stop until Dave holds his slot (the test claims it for
+    // him, and he never commits).
+    let mut registering = [chain.worker("//Bob", 1, &[]), chain.worker("//Charlie", 1, &[]), chain.worker("//Dave", 1, &[])];
+    chain.registered(&[&bob, &charlie, &dave]).await;
+    for w in &mut registering {
+        w.kill9();
+    }
+
+    let input = tessera_examples::input::hash_chain(2_000, b"a slot frees");
+    let fuel = REFEREED_FUEL;
+    let before = chain.best().await;
+    // Commitments are due three blocks after the job is full.
+    let job = chain.post_terms(&alice, JobTerms { execution_timeout: 3, ..terms(program, 2, fuel) }, &input).await;
+    chain.client.submit(&dave, &chain::transactions().market().claim_slot(job)).await.expect("Dave's claim");
+    // Restarted together, both resync at the same best block and race for the one free slot.
+    let _honest = [chain.worker("//Bob", 1, &[]), chain.worker("//Charlie", 1, &[])];
+
+    let ended = chain.ended(job, 60).await;
+    let events = chain.events(before + 1, ended).await;
+    let (status, result) = chain.result(job).await;
+    let expected = honest_receipt(&chain.limits().await, code, &input, fuel);
+    assert_eq!(
+        (status, result.receipt),
+        (JobStatus::Settled, Some(expected)),
+        "settled with the honest receipt; its events: {events:#?}\n--- workers ---\n{}",
+        tail(&chain.log_glob("worker"))
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Market(Market::SlotsReopened { job: j, .. }) if *j == job)),
+        "Dave's slot reopened"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Market(Market::Faulted { job: j, who, slashed, .. }) if *j == job && *who == dave.account() && *slashed > 0)),
+        "the vanished claim is penalised"
+    );
+    for who in [&bob, &charlie] {
+        let paid = events.iter().find_map(|e| match e {
+            Event::Market(Market::ReplicaPaid { job: j, provider, payment, .. }) if *j == job && *provider == who.account() => Some(*payment),
+            _ => None,
+        });
+        assert_eq!(paid, Some(Balance::from(expected.fuel_used)), "{} served a slot and was paid", who.address());
+    }
+    // Whether the race happened (it does unless a block is imported between the two restarts);
+    // without it, the second slot was claimed the ordinary way after the reopen.
+    let raced = chain.log_glob("worker").contains("claiming the freed slot with the work executed earlier");
+    eprintln!("[e2e] the loser of the race claimed the reopened slot with its stored work: {raced}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
