@@ -279,8 +279,8 @@ mod tests {
     /// The lockout attack's second half: a full market of jobs nobody claims, all expiring in
     /// the same block, used to hold up every other settlement for `MaxLiveJobs / 16` blocks
     /// (625, about an hour). With the weight budget the hook clears them in under 100 blocks
-    /// (76, under eight minutes, at the committed weights, which come from a debug-build
-    /// benchmark node and overstate a release node's), and filling the market costs the
+    /// (34, under four minutes, at the committed weights from a release benchmark node: 300
+    /// expiries per block), and filling the market costs the
     /// attacker 16.4 × `MaxLiveJobs` posting fees (1,644 TSR).
     #[test]
     fn a_market_full_of_unclaimed_jobs_expires_within_minutes() {
