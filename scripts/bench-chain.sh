@@ -56,11 +56,20 @@ start_node() {
     [ "${keep_db:-0}" = 1 ] && db=(--base-path "$work/chain")
     "$node_bin" --dev "${db[@]}" --rpc-port "$port" --no-prometheus "${node_args[@]}" >"$work/node.log" 2>&1 &
     pids+=($!)
+    local up=0
     for _ in $(seq 1 240); do
-        curl -s -H 'Content-Type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health"}' \
-            "http://127.0.0.1:$port" >/dev/null 2>&1 && break
+        if curl -s -H 'Content-Type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health"}' \
+            "http://127.0.0.1:$port" >/dev/null 2>&1; then
+            up=1
+            break
+        fi
         sleep 0.25
     done
+    if [ "$up" != 1 ]; then
+        echo "[bench] the node did not answer JSON-RPC within 60 s; its log:" >&2
+        tail -20 "$work/node.log" >&2
+        exit 1
+    fi
     echo "[bench] node start to JSON-RPC: $(( ($(date +%s%N) - started) / 1000000 )) ms"
 }
 

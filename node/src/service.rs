@@ -14,7 +14,14 @@ use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use tessera_runtime::{apis::RuntimeApi, opaque::Block};
 
 /// The node always executes the runtime's WASM blob (there is no native runtime).
+#[cfg(not(feature = "runtime-benchmarks"))]
 pub type HostFunctions = sp_io::SubstrateHostFunctions;
+/// A runtime built with `runtime-benchmarks` imports the benchmarking host functions, so a
+/// benchmark node (`scripts/benchmark.sh --release`) provides them to run a chain too: the
+/// throughput and latency scripts run it as a dev chain, and `benchmark block` re-executes its
+/// blocks.
+#[cfg(feature = "runtime-benchmarks")]
+pub type HostFunctions = (sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
 pub type FullClient =
     sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<HostFunctions>>;
 type FullBackend = sc_service::TFullBackend<Block>;
