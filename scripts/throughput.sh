@@ -23,8 +23,9 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-workers=2
-capacity=256
+# Five workers at the chain's MaxCapacity (64 slots each) serve the lifecycle run.
+workers=5
+capacity=64
 # A pool that holds the whole run (the default holds 8192 transactions / 20 MB).
 node_args=(--pool-limit 50000 --pool-kbytes 200000)
 # The release node can re-execute the blocks afterwards (`benchmark block`), so it keeps its
