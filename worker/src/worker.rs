@@ -795,7 +795,8 @@ impl Worker {
             }
             pending
         });
-        for job in candidates {
+        // In this provider's own order, so that workers do not all race for the same jobs.
+        for job in crate::order::claim_order(&self.me.0, candidates) {
             if self.tracked.mine.contains_key(&job) || self.tracked.claiming.contains_key(&job) {
                 continue;
             }

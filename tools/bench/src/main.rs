@@ -437,6 +437,10 @@ async fn sign<Call: tessera_client::subxt::transactions::Payload>(
     Ok(signed.into_encoded())
 }
 
+/// A block whose normal-class weight reached this share of the limit is full: the author had
+/// no room for another transaction of the kind (one more post is 0.1 % of the limit).
+const FULL_PERCENT: f64 = 99.0;
+
 /// One block's inclusions of the measured kind.
 struct BlockCount {
     number: u64,
@@ -446,7 +450,7 @@ struct BlockCount {
 }
 
 /// Submits `txs` as fast as the node accepts them, then counts per block until all are in;
-/// returns the mean per block over the blocks the run filled (all but the first and last).
+/// returns the mean per full block (see `FULL_PERCENT`).
 async fn run(client: &Client, name: &str, kind: Kind, txs: Vec<Vec<u8>>, timeout_blocks: u64) -> anyhow::Result<f64> {
     let total = txs.len() as u32;
     let start = client.best_number().await?;
@@ -519,18 +523,28 @@ async fn run(client: &Client, name: &str, kind: Kind, txs: Vec<Vec<u8>>, timeout
         n += 1;
     }
     let filled: Vec<&BlockCount> = counts.iter().filter(|c| c.included > 0).collect();
-    // The first and last blocks with inclusions are partly empty (the run started or ended
-    // within their time); the mean is over the blocks in between when there are any.
-    let inner: Vec<&&BlockCount> = if filled.len() > 2 { filled[1..filled.len() - 1].iter().collect() } else { filled.iter().collect() };
-    let mean = inner.iter().map(|c| f64::from(c.included)).sum::<f64>() / inner.len().max(1) as f64;
-    let mean_weight = inner.iter().map(|c| c.weight_percent).sum::<f64>() / inner.len().max(1) as f64;
+    // Per *full* block: the blocks that stopped at the normal weight limit (the author found
+    // no room for one more). Without any (a run too small to fill a block), the mean over the
+    // blocks between the first and the last with inclusions, which are partly empty (the run
+    // started or ended within their time).
+    let full: Vec<&BlockCount> = filled.iter().copied().filter(|c| c.weight_percent >= FULL_PERCENT).collect();
+    let (basis, what) = if !full.is_empty() {
+        (full, "per full block")
+    } else if filled.len() > 2 {
+        (filled[1..filled.len() - 1].to_vec(), "per block (no block filled; inner blocks)")
+    } else {
+        (filled.clone(), "per block (no block filled)")
+    };
+    let mean = basis.iter().map(|c| f64::from(c.included)).sum::<f64>() / basis.len().max(1) as f64;
+    let mean_weight = basis.iter().map(|c| c.weight_percent).sum::<f64>() / basis.len().max(1) as f64;
     let peak = filled.iter().map(|c| c.included).max().unwrap_or(0);
     let blocks = match (filled.first(), filled.last()) {
         (Some(a), Some(b)) => b.number - a.number + 1,
         _ => 0,
     };
     println!(
-        "[throughput] {name}: {included} of {total} included over {blocks} blocks: {mean:.0} per full block (peak {peak}), normal weight {mean_weight:.0} % of the limit",
+        "[throughput] {name}: {included} of {total} included over {blocks} blocks: {mean:.0} {what} ({} such blocks, peak {peak}), normal weight {mean_weight:.0} % of the limit",
+        basis.len(),
     );
     if kind == Kind::Lifecycle {
         let with_settlements: Vec<&BlockCount> = counts.iter().filter(|c| c.settled > 0).collect();
