@@ -119,7 +119,17 @@ pub fn run() -> sc_cli::Result<()> {
                     let PartialComponents { client, .. } = service::new_partial(&config)?;
                     cmd.run(client)
                 },
-                _ => Err("only `benchmark pallet` and `benchmark block` are supported by tessera-node".into()),
+                // Times reads and writes of the node's own database (ParityDB) over a chain's
+                // state: what the runtime's `DbWeight` stands for (docs/PERFORMANCE.md, Weights).
+                BenchmarkCmd::Storage(cmd) => {
+                    let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+                    let db = backend.expose_db();
+                    let storage = backend.expose_storage();
+                    let shared_trie_cache = backend.expose_shared_trie_cache();
+                    cmd.run(config, client, db, storage, shared_trie_cache)
+                },
+                _ => Err("only `benchmark pallet`, `benchmark block` and `benchmark storage` are supported by tessera-node"
+                    .into()),
             })
         },
         None => {
