@@ -48,7 +48,7 @@ fi
 
 # Does a block filled with post_job import within the block time, and what does a post cost
 # next to a transfer when executed? The release node re-executes the blocks of both runs (as
-# block import does; 20 times each, the median) and compares each one's time with its weight;
+# block import does; 20 times each, the mean) and compares each one's time with its weight;
 # import must stay well inside the 6 s slot (block production has 2/3 of it). The block before
 # the first is executed too but not counted: the first block of a `benchmark block` run carries
 # a one-off start cost whatever it holds.
